@@ -1,0 +1,3 @@
+from fnreg.main import main
+
+main()

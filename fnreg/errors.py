@@ -1,0 +1,46 @@
+"""Errors fnreg raises on purpose.
+
+Every subclass of :class:`FnregError` carries a one-line message that says what went
+wrong and, where possible, what to do. The CLI prints that line and exits non-zero;
+anything else that escapes is a bug.
+"""
+
+from __future__ import annotations
+
+
+class FnregError(Exception):
+    """An expected failure with a one-line, user-facing message."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        # One line only: the CLI prints it verbatim, and the optimizer feeds it back to the LLM.
+        super().__init__(" ".join(str(message).split("\n")).strip())
+
+
+class ConfigError(FnregError):
+    """Bad or missing settings (flags, environment, ``[tool.fnreg]``)."""
+
+
+class GitError(FnregError):
+    """The repository is missing or in a state fnreg refuses to write to."""
+
+
+class ActionError(FnregError):
+    """An optimizer action that is invalid; nothing was written or committed."""
+
+
+class TaskSetError(FnregError):
+    """A task set that cannot be loaded."""
+
+
+class LLMError(FnregError):
+    """A chat-completion request failed in a way the caller should act on."""
+
+
+class SandboxError(FnregError):
+    """The sandbox itself (not the learned code it runs) failed."""
+
+
+class LockError(FnregError):
+    """Another fnreg process holds the lock on this toolset."""

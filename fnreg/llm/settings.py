@@ -1,0 +1,128 @@
+"""Settings of the LLM layer, and reading them from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from fnreg.errors import ConfigError
+
+__all__ = ["LLMSettings", "settings_from_env"]
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """How to reach the chat-completions endpoint, and how hard to try.
+
+    Attributes:
+        base_url: Endpoint root, e.g. ``http://localhost:8000/v1`` for vLLM; None = OpenAI.
+            With ``api_version`` set it is the Azure resource endpoint.
+        api_key: Bearer key. May be omitted when ``base_url`` is set (local servers).
+        model: The agent's model (Azure: the deployment name).
+        optimizer_model: The optimizer's model; None = ``model``.
+        concurrency: Most requests in flight at once, across all threads sharing the client.
+        timeout: Seconds one HTTP attempt may take before it counts as a timeout.
+        temperature: Default sampling temperature; responses are cached only at 0.
+        max_retries: Retries after the first attempt on 429, 5xx, timeouts, dropped
+            connections and malformed bodies (0 = a single attempt).
+        backoff_base: First backoff in seconds; doubles per retry, with jitter, capped at 60 s.
+            A ``Retry-After`` header from the server is honoured when longer.
+        cache_path: SQLite response cache; None disables caching.
+        record_path: JSONL cassette every exchange is appended to; None = no recording.
+        replay_path: JSONL cassette to answer from; the network is never used.
+        prices: ``model -> (USD per 1M prompt tokens, USD per 1M completion tokens)``;
+            models not listed have an unknown cost.
+        api_version: Set for Azure OpenAI (uses ``AzureOpenAI`` with ``azure_endpoint=base_url``).
+    """
+
+    base_url: str | None = None
+    api_key: str | None = None
+    model: str = "gpt-4o-mini"
+    optimizer_model: str | None = None
+    concurrency: int = 8
+    timeout: float = 120.0
+    temperature: float = 0.0
+    max_retries: int = 5
+    backoff_base: float = 1.0
+    cache_path: Path | None = None
+    record_path: Path | None = None
+    replay_path: Path | None = None
+    prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    api_version: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ConfigError(f"concurrency must be at least 1, got {self.concurrency}")
+        if self.timeout <= 0:
+            raise ConfigError(f"timeout must be positive seconds, got {self.timeout}")
+        if self.max_retries < 0:
+            raise ConfigError(f"max_retries must be 0 or more, got {self.max_retries}")
+        if self.backoff_base < 0:
+            raise ConfigError(f"backoff_base must be 0 or more seconds, got {self.backoff_base}")
+        for name in ("cache_path", "record_path", "replay_path"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Path):
+                object.__setattr__(self, name, Path(value))  # accept str paths from callers
+
+    def model_for(self, role: str) -> str:
+        """The model a role uses by default: the optimizer's own if set, else ``model``."""
+        if role == "optimizer" and self.optimizer_model:
+            return self.optimizer_model
+        return self.model
+
+    def price_for(self, model: str) -> tuple[float, float] | None:
+        """USD per 1M (prompt, completion) tokens for ``model``, or None when unknown."""
+        return self.prices.get(model)
+
+    def with_overrides(self, **overrides: Any) -> LLMSettings:
+        """A copy with the non-None ``overrides`` applied."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+# Environment variable -> (field, parser). OPENAI_* names are the ones the SDK and most
+# OpenAI-compatible tools already use; FNREG_* are ours.
+_ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "OPENAI_BASE_URL": ("base_url", str),
+    "OPENAI_API_VERSION": ("api_version", str),
+    "FNREG_MODEL": ("model", str),
+    "FNREG_OPTIMIZER_MODEL": ("optimizer_model", str),
+    "FNREG_CONCURRENCY": ("concurrency", int),
+    "FNREG_TIMEOUT": ("timeout", float),
+    "FNREG_MAX_RETRIES": ("max_retries", int),
+    "FNREG_CACHE": ("cache_path", Path),
+}
+
+
+def settings_from_env(*, api_key_env: str = "OPENAI_API_KEY", **overrides: Any) -> LLMSettings:
+    """Settings from the environment, with explicit ``overrides`` on top.
+
+    Precedence: non-None overrides > environment > defaults. Reads ``OPENAI_BASE_URL``,
+    the key from ``api_key_env`` (default ``OPENAI_API_KEY``), ``OPENAI_API_VERSION``,
+    ``FNREG_MODEL``, ``FNREG_OPTIMIZER_MODEL``, ``FNREG_CONCURRENCY``, ``FNREG_TIMEOUT``,
+    ``FNREG_MAX_RETRIES`` and ``FNREG_CACHE``. Empty variables count as unset.
+    """
+    known = {f.name for f in fields(LLMSettings)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ConfigError(f"unknown LLM setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    values: dict[str, Any] = {}
+    for var, (name, parse) in _ENV.items():
+        raw = os.environ.get(var, "").strip()
+        if raw:
+            values[name] = _parse(var, raw, parse)
+    key = os.environ.get(api_key_env, "").strip()
+    if key:
+        values["api_key"] = key
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return LLMSettings(**values)
+
+
+def _parse(var: str, raw: str, parse: Callable[[str], Any]) -> Any:
+    try:
+        return parse(raw)
+    except ValueError:
+        kind = "an integer" if parse is int else "a number" if parse is float else "valid"
+        raise ConfigError(f"environment variable {var} must be {kind}, got {raw!r}") from None

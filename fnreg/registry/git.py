@@ -1,0 +1,276 @@
+"""A small wrapper over the repository: the only module that talks to git.
+
+Reads go straight to git objects (GitPython's persistent ``cat-file`` process), so any
+ref can be inspected without a checkout. Writes use the git CLI through GitPython and
+touch only the paths they are given: the user's other staged or unstaged changes are
+never part of an fnreg commit.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import git as gitpython
+from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
+
+from fnreg.errors import GitError
+
+NOTES_REF = "fnreg"
+_FIELD = "%x1f"
+_RECORD = "%x1e"
+_IN_PROGRESS = {
+    "MERGE_HEAD": "a merge",
+    "REBASE_HEAD": "a rebase",
+    "rebase-merge": "a rebase",
+    "rebase-apply": "a rebase or am",
+    "CHERRY_PICK_HEAD": "a cherry-pick",
+    "REVERT_HEAD": "a revert",
+    "BISECT_LOG": "a bisect",
+}
+# Used only when the repository has no identity configured (fresh CI machines).
+_FALLBACK_IDENTITY = ("fnreg", "fnreg@localhost")
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """One commit as ``git log`` reports it."""
+
+    sha: str
+    subject: str
+    body: str
+    #: Trailers in order; a key may repeat (``Fnreg-Rollback-Of``).
+    trailers: tuple[tuple[str, str], ...] = field(default=())
+    parents: tuple[str, ...] = ()
+    timestamp: int = 0
+
+    def trailer(self, key: str) -> str | None:
+        """The last value of trailer ``key``, if present."""
+        values = self.trailer_values(key)
+        return values[-1] if values else None
+
+    def trailer_values(self, key: str) -> list[str]:
+        return [v for k, v in self.trailers if k.lower() == key.lower()]
+
+
+class Git:
+    """A repository or one of its worktrees."""
+
+    def __init__(self, path: str | os.PathLike[str] = ".") -> None:
+        try:
+            self.repo = gitpython.Repo(Path(path), search_parent_directories=True)
+        except (InvalidGitRepositoryError, NoSuchPathError):
+            raise GitError(f"not a git repository: {Path(path).resolve()} (run `git init` there first)") from None
+        if self.repo.bare:
+            raise GitError(f"{self.repo.git_dir} is a bare repository; fnreg needs a working tree")
+        self.root = Path(self.repo.working_tree_dir).resolve()
+        self._identity: list[str] | None = None
+
+    # ------------------------------------------------------------------ running git
+
+    def run(self, *args: str, input: str | None = None) -> str:
+        """Run ``git <args>`` in the working tree and return stdout without the final newline."""
+        proc = subprocess.run(
+            ["git", *self._identity_args(), *args],
+            cwd=self.root,
+            input=input,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+        if proc.returncode != 0:
+            lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+            raise GitError(f"git {args[0]} failed: {lines[-1] if lines else f'exit status {proc.returncode}'}")
+        return proc.stdout.rstrip("\n")
+
+    def _identity_args(self) -> list[str]:
+        if self._identity is None:
+            reader = self.repo.config_reader()
+            has_name = reader.has_option("user", "name") or "GIT_COMMITTER_NAME" in os.environ
+            has_email = reader.has_option("user", "email") or "GIT_COMMITTER_EMAIL" in os.environ
+            self._identity = []
+            if not has_name:
+                self._identity += ["-c", f"user.name={_FALLBACK_IDENTITY[0]}"]
+            if not has_email:
+                self._identity += ["-c", f"user.email={_FALLBACK_IDENTITY[1]}"]
+        return self._identity
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def git_dir(self) -> Path:
+        return Path(self.repo.git_dir)
+
+    def head(self) -> str | None:
+        """The commit HEAD points at, or None in a repository without commits."""
+        try:
+            return self.repo.head.commit.hexsha
+        except ValueError:
+            return None
+
+    def branch(self) -> str | None:
+        """The checked-out branch, or None on a detached HEAD."""
+        try:
+            return self.repo.active_branch.name
+        except TypeError:
+            return None
+
+    def ensure_writable(self) -> None:
+        """Refuse to commit on a detached HEAD or in the middle of another operation."""
+        if self.branch() is None:
+            raise GitError("HEAD is detached; check out a branch first (git switch <branch>)")
+        for marker, what in _IN_PROGRESS.items():
+            if (self.git_dir / marker).exists():
+                raise GitError(f"{what} is in progress in {self.root}; finish or abort it first")
+
+    def resolve(self, ref: str) -> str:
+        """The commit a ref names, or a GitError saying it does not exist."""
+        try:
+            return self.repo.commit(ref).hexsha
+        except (gitpython.BadName, ValueError, GitCommandError):
+            raise GitError(f"unknown revision {ref!r}") from None
+
+    def dirty(self, paths: Sequence[str]) -> list[str]:
+        """Paths among ``paths`` with staged or unstaged changes (or untracked)."""
+        if not paths:
+            return []
+        out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *paths)
+        entries = [e for e in out.split("\0") if e]
+        return [e[3:] for e in entries if len(e) > 3]
+
+    # ------------------------------------------------------------------ reading objects
+
+    def read_dir(self, ref: str, path: str) -> dict[str, bytes]:
+        """Files directly inside ``path`` at ``ref``: name → content. Empty if missing."""
+        tree = self._tree(ref, path)
+        if tree is None:
+            return {}
+        return {blob.name: blob.data_stream.read() for blob in tree.blobs}
+
+    def list_files(self, ref: str, path: str) -> list[str]:
+        """Names of the files directly inside ``path`` at ``ref``, without reading them."""
+        tree = self._tree(ref, path)
+        return sorted(blob.name for blob in tree.blobs) if tree is not None else []
+
+    def list_dirs(self, ref: str, path: str) -> list[str]:
+        """Names of the folders directly inside ``path`` at ``ref``."""
+        tree = self._tree(ref, path)
+        return sorted(t.name for t in tree.trees) if tree is not None else []
+
+    def read_file(self, ref: str, path: str) -> bytes | None:
+        commit = self.repo.commit(self.resolve(ref))
+        try:
+            return commit.tree[path].data_stream.read()
+        except KeyError:
+            return None
+
+    def _tree(self, ref: str, path: str):  # -> git.Tree | None
+        commit = self.repo.commit(self.resolve(ref))
+        if not path or path == ".":
+            return commit.tree
+        try:
+            obj = commit.tree[path]
+        except KeyError:
+            return None
+        return obj if obj.type == "tree" else None
+
+    # ------------------------------------------------------------------ writing
+
+    def commit_paths(self, paths: Sequence[str], message: str) -> str:
+        """Commit exactly ``paths`` as they are in the working tree (new, changed or deleted)."""
+        self.run("add", "--all", "--", *paths)
+        self.run("commit", "--quiet", "--no-verify", "--only", "--cleanup=verbatim", "-F", "-", "--", *paths, input=message)
+        return self.repo.head.commit.hexsha
+
+    def commit_empty(self, message: str) -> str:
+        """An empty commit that records something (an evaluation) in the history."""
+        self.run("commit", "--quiet", "--no-verify", "--allow-empty", "--only", "--cleanup=verbatim", "-F", "-", input=message)
+        return self.repo.head.commit.hexsha
+
+    def revert(self, commits: Sequence[str], message: str) -> str:
+        """Revert ``commits`` (newest first) into a single commit."""
+        if not commits:
+            raise GitError("nothing to revert")
+        try:
+            self.run("revert", "--no-commit", "--no-edit", *commits)
+        except GitError:
+            self.run("revert", "--abort")
+            raise
+        self.run("commit", "--quiet", "--no-verify", "--allow-empty", "--cleanup=verbatim", "-F", "-", input=message)
+        return self.repo.head.commit.hexsha
+
+    def tag(self, name: str, commit: str, message: str, *, force: bool = False) -> None:
+        """An annotated tag."""
+        self.run("tag", "--annotate", *(["--force"] if force else []), "-F", "-", name, commit, input=message)
+
+    def tags(self, pattern: str) -> dict[str, str]:
+        """Tags matching ``pattern`` → the commit each points at."""
+        out = self.run("for-each-ref", "--format=%(refname:short)%09%(*objectname)%09%(objectname)", f"refs/tags/{pattern}")
+        result = {}
+        for line in out.splitlines():
+            name, peeled, direct = line.split("\t")
+            result[name] = peeled or direct
+        return result
+
+    def add_note(self, commit: str, text: str) -> None:
+        """Attach ``text`` to ``commit`` under ``refs/notes/fnreg`` (replacing any note)."""
+        self.run("notes", f"--ref={NOTES_REF}", "add", "--force", "-F", "-", commit, input=text)
+
+    def read_note(self, commit: str) -> str | None:
+        try:
+            return self.run("notes", f"--ref={NOTES_REF}", "show", commit)
+        except GitError:
+            return None
+
+    # ------------------------------------------------------------------ history
+
+    def log(self, revisions: Sequence[str] = ("HEAD",), paths: Iterable[str] = (), *, max_count: int | None = None) -> list[CommitInfo]:
+        """Commits newest first, with their trailers parsed by git itself."""
+        fmt = _FIELD.join(["%H", "%P", "%ct", "%s", "%b", "%(trailers:only,unfold)"]) + _RECORD
+        args = ["log", f"--format={fmt}", *revisions]
+        if max_count is not None:
+            args.append(f"--max-count={max_count}")
+        paths = list(paths)
+        if paths:
+            args += ["--", *paths]
+        try:
+            out = self.run(*args)
+        except GitError:
+            if self.head() is None:
+                return []
+            raise
+        return [_parse_record(r) for r in out.split("\x1e") if r.strip("\n")]
+
+    # ------------------------------------------------------------------ worktrees
+
+    def add_worktree(self, path: Path, branch: str, start: str) -> None:
+        self.run("worktree", "add", "--quiet", "-b", branch, str(path), start)
+
+    def remove_worktree(self, path: Path) -> None:
+        self.run("worktree", "remove", "--force", str(path))
+
+    def branches(self, pattern: str) -> dict[str, str]:
+        out = self.run("for-each-ref", "--format=%(refname:short)%09%(objectname)", f"refs/heads/{pattern}")
+        return dict(line.split("\t") for line in out.splitlines() if line)
+
+
+def _parse_record(record: str) -> CommitInfo:
+    # Only newlines are stripped: str.strip() would also eat the \x1f separators.
+    sha, parents, timestamp, subject, body, trailer_text = record.strip("\n").split("\x1f")
+    trailers = []
+    for line in trailer_text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            trailers.append((key.strip(), value.strip()))
+    return CommitInfo(
+        sha=sha,
+        subject=subject,
+        body=body.rstrip("\n"),
+        trailers=tuple(trailers),
+        parents=tuple(parents.split()),
+        timestamp=int(timestamp or 0),
+    )

@@ -1,0 +1,156 @@
+"""The commit messages fnreg writes, and the training log read back from them.
+
+The history of a run branch *is* the training log: action commits, an empty commit per
+evaluation, roll-back commits, and the best tag. Everything a report or a resume needs
+is in the subjects and trailers below (and in the notes the trainer attaches).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from fnreg.registry.actions import Action
+from fnreg.registry.git import CommitInfo, Git
+
+RUN = "Fnreg-Run"
+TOOLSET = "Fnreg-Toolset"
+EPOCH = "Fnreg-Epoch"
+ACTION = "Fnreg-Action"
+FUNCTION = "Fnreg-Function"
+SCORE = "Fnreg-Score"
+TASKS = "Fnreg-Tasks"
+BEST = "Fnreg-Best"
+DECISION = "Fnreg-Decision"
+ROLLBACK_OF = "Fnreg-Rollback-Of"
+
+EntryKind = Literal["action", "epoch", "rollback", "other"]
+
+
+def format_message(subject: str, body: str | None = None, trailers: Iterable[tuple[str, Any]] = ()) -> str:
+    """A commit message: subject, optional body, then ``Key: value`` trailers."""
+    parts = [subject.strip()]
+    if body and body.strip():
+        parts.append(body.strip())
+    lines = [f"{key}: {value}" for key, value in trailers if value is not None]
+    if lines:
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+def _run_trailers(toolset: str, run: str | None, epoch: int | None) -> list[tuple[str, Any]]:
+    return [(RUN, run), (TOOLSET, toolset), (EPOCH, epoch)]
+
+
+def action_message(action: Action, toolset: str, *, run: str | None = None, epoch: int | None = None) -> str:
+    """``add_function evaluate_expression`` with the optimizer's reason as the body."""
+    trailers = _run_trailers(toolset, run, epoch) + [(ACTION, action.kind), (FUNCTION, action.name)]
+    return format_message(action.summary(), action.reason, trailers)
+
+
+def percent(score: float) -> str:
+    return f"{score * 100:.1f}%"
+
+
+def epoch_message(
+    toolset: str, run: str, epoch: int, *, score: float, tasks: int, best: bool, decision: str, split: str = "train"
+) -> str:
+    """``epoch 3: train 55.0% (best)``: the record of one evaluation."""
+    subject = f"epoch {epoch}: {split} {percent(score)}" + (" (best)" if best else "")
+    trailers = _run_trailers(toolset, run, epoch) + [
+        (SCORE, f"{score:.6f}"),
+        (TASKS, tasks),
+        (BEST, "yes" if best else "no"),
+        (DECISION, decision),
+    ]
+    return format_message(subject, None, trailers)
+
+
+def rollback_message(toolset: str, run: str, epoch: int, *, score: float, best_score: float, reverted: Sequence[str]) -> str:
+    """``roll back epoch 3: train 40.0% < best 55.0%``, one trailer per reverted commit."""
+    relation = "<" if score < best_score else "="
+    subject = f"roll back epoch {epoch}: train {percent(score)} {relation} best {percent(best_score)}"
+    trailers = _run_trailers(toolset, run, epoch) + [(ROLLBACK_OF, sha) for sha in reverted]
+    return format_message(subject, None, trailers)
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One fnreg commit, classified."""
+
+    commit: CommitInfo
+    kind: EntryKind
+    toolset: str | None
+    run: str | None
+    epoch: int | None
+    tags: tuple[str, ...] = field(default=())
+
+    @property
+    def sha(self) -> str:
+        return self.commit.sha
+
+    @property
+    def subject(self) -> str:
+        return self.commit.subject
+
+    @property
+    def score(self) -> float | None:
+        value = self.commit.trailer(SCORE)
+        return float(value) if value is not None else None
+
+    @property
+    def best(self) -> bool:
+        return self.commit.trailer(BEST) == "yes"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "commit": self.sha,
+            "kind": self.kind,
+            "subject": self.subject,
+            "toolset": self.toolset,
+            "run": self.run,
+            "epoch": self.epoch,
+            "tags": list(self.tags),
+            "trailers": [list(t) for t in self.commit.trailers],
+        }
+
+
+def classify(commit: CommitInfo, tags: Iterable[str] = ()) -> LogEntry:
+    if commit.trailer(ROLLBACK_OF):
+        kind: EntryKind = "rollback"
+    elif commit.trailer(ACTION):
+        kind = "action"
+    elif commit.trailer(SCORE):
+        kind = "epoch"
+    else:
+        kind = "other"
+    epoch = commit.trailer(EPOCH)
+    return LogEntry(
+        commit=commit,
+        kind=kind,
+        toolset=commit.trailer(TOOLSET),
+        run=commit.trailer(RUN),
+        epoch=int(epoch) if epoch and epoch.isdigit() else None,
+        tags=tuple(tags),
+    )
+
+
+def read_log(
+    git: Git, revisions: Sequence[str] = ("HEAD",), *, toolset: str | None = None, run: str | None = None
+) -> list[LogEntry]:
+    """fnreg's commits reachable from ``revisions``, newest first."""
+    tags_by_commit: dict[str, list[str]] = {}
+    for tag, sha in git.tags("fnreg").items():
+        tags_by_commit.setdefault(sha, []).append(tag)
+    entries = []
+    for commit in git.log(revisions):
+        if commit.trailer(TOOLSET) is None:
+            continue
+        entry = classify(commit, tags_by_commit.get(commit.sha, ()))
+        if toolset is not None and entry.toolset != toolset:
+            continue
+        if run is not None and entry.run != run:
+            continue
+        entries.append(entry)
+    return entries

@@ -1,0 +1,207 @@
+"""The registry: a repository's learned toolsets, read at any ref and changed one commit per action."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from fnreg.config import black_mode, package_name
+from fnreg.errors import ActionError, GitError
+from fnreg.registry.actions import Action, parse_action
+from fnreg.registry.git import Git
+from fnreg.registry.history import LogEntry, action_message, read_log
+from fnreg.registry.module_builder import PACKAGE_INIT, BuiltModule, build_init, build_module
+from fnreg.registry.toolset import Toolset, check_toolset_name, is_function_module, load_toolset, name_list
+
+
+@dataclass(frozen=True)
+class AppliedAction:
+    """The outcome of one applied action."""
+
+    action: Action
+    toolset: str
+    #: The commit that records it.
+    commit: str
+    #: Repository-relative path of the module written or removed.
+    path: str
+    #: The module as written (None for a removal).
+    module: BuiltModule | None
+
+
+@dataclass(frozen=True)
+class FunctionChange:
+    """How one function differs between two refs."""
+
+    name: str
+    status: Literal["added", "revised", "removed"]
+    #: Unified diff of the module source.
+    diff: str
+
+
+class Registry:
+    """The learned toolsets of one repository (or of one run's worktree).
+
+    >>> registry = Registry(".")
+    >>> registry.toolset("math").openai_tools()          # doctest: +SKIP
+    >>> registry.apply({"action": "remove_function", "name": "solve"}, toolset="math")  # doctest: +SKIP
+    """
+
+    def __init__(self, path: str | os.PathLike[str] = ".", *, package: str | None = None) -> None:
+        self.git = Git(path)
+        self.root = self.git.root
+        self.package = package or package_name(self.root)
+        self._black_mode = black_mode(self.root)
+
+    # ------------------------------------------------------------------ reading
+
+    def toolset_path(self, toolset: str) -> str:
+        """Repository-relative folder of a toolset, e.g. ``registry/math``."""
+        return f"{self.package}/{toolset}"
+
+    def toolsets(self, ref: str | None = None) -> list[str]:
+        """Names of the toolsets at ``ref`` (None: the working tree)."""
+        if ref is not None:
+            return self.git.list_dirs(ref, self.package)
+        folder = self.root / self.package
+        if not folder.is_dir():
+            return []
+        return sorted(p.name for p in folder.iterdir() if p.is_dir() and (p / "__init__.py").exists())
+
+    def toolset(self, name: str, ref: str | None = None) -> Toolset:
+        """The functions of toolset ``name`` at ``ref`` (None: the working tree), read without importing."""
+        check_toolset_name(name)
+        base = self.toolset_path(name)
+        if ref is None:
+            folder = self.root / base
+            files = {p.name: p.read_bytes() for p in folder.glob("*.py")} if folder.is_dir() else {}
+            return load_toolset(name, files, base, None)
+        commit = self.git.resolve(ref)
+        return load_toolset(name, self.git.read_dir(commit, base), base, commit)
+
+    def log(self, *, toolset: str | None = None, run: str | None = None, revisions: list[str] | None = None) -> list[LogEntry]:
+        """fnreg's commits on HEAD and on every run branch, newest first."""
+        if revisions is None:
+            revisions = (["HEAD"] if self.git.head() else []) + list(self.git.branches("fnreg"))
+        return read_log(self.git, revisions, toolset=toolset, run=run) if revisions else []
+
+    def diff(self, ref1: str, ref2: str, toolset: str | None = None) -> dict[str, list[FunctionChange]]:
+        """Functions added, revised and removed between two refs, per toolset."""
+        names = [toolset] if toolset else sorted(set(self.toolsets(ref1)) | set(self.toolsets(ref2)))
+        return {name: _function_changes(self.toolset(name, ref1), self.toolset(name, ref2)) for name in names}
+
+    # ------------------------------------------------------------------ writing
+
+    def prepare(self, action: Action | Mapping[str, Any] | str, *, toolset: str) -> tuple[Action, BuiltModule | None]:
+        """Validate an action against the toolset at HEAD and build its module; writes nothing."""
+        check_toolset_name(toolset)
+        if not isinstance(action, Action):
+            action = parse_action(action)
+        existing = self._committed_names(toolset)
+        where = f"{action.kind} {action.name}"
+        if action.kind == "add_function" and action.name in existing:
+            raise ActionError(f"{where}: `{action.name}` already exists in toolset {toolset!r}; use revise_function to change it")
+        if action.kind != "add_function" and action.name not in existing:
+            raise ActionError(f"{where}: no function `{action.name}` in toolset {toolset!r} (functions: {name_list(existing)})")
+        if action.kind == "remove_function":
+            return action, None
+        module = build_module(action, mode=self._black_mode)
+        if action.kind == "revise_function" and self._committed_source(toolset, action.name) == module.source:
+            raise ActionError(f"{where}: the revised module is identical to the current one; change the code or description")
+        return action, module
+
+    def apply(
+        self,
+        action: Action | Mapping[str, Any] | str,
+        *,
+        toolset: str,
+        run: str | None = None,
+        epoch: int | None = None,
+    ) -> AppliedAction:
+        """Apply one action as one commit on the current branch, or raise and change nothing."""
+        self.git.ensure_writable()
+        action, module = self.prepare(action, toolset=toolset)
+        base = self.toolset_path(toolset)
+        path = f"{base}/{action.name}.py"
+        names = set(self._committed_names(toolset))
+        names = names - {action.name} if action.kind == "remove_function" else names | {action.name}
+        writes: dict[str, str | None] = {
+            path: module.source if module else None,
+            f"{base}/__init__.py": build_init(toolset, names, mode=self._black_mode),
+        }
+        if self.git.head() is None or self.git.read_file("HEAD", f"{self.package}/__init__.py") is None:
+            writes[f"{self.package}/__init__.py"] = PACKAGE_INIT
+        dirty = [p for p in self.git.dirty(list(writes)) if not self._holds(p, writes.get(p))]
+        if dirty:
+            raise GitError(f"{dirty[0]} has uncommitted changes; commit or stash them before applying an action")
+        self._write(writes)
+        try:
+            commit = self.git.commit_paths(list(writes), action_message(action, toolset, run=run, epoch=epoch))
+        except GitError:
+            self._restore(list(writes))
+            raise
+        return AppliedAction(action=action, toolset=toolset, commit=commit, path=path, module=module)
+
+    def _committed_names(self, toolset: str) -> set[str]:
+        """Names of the toolset's function modules at HEAD (read from the tree, not the blobs)."""
+        if self.git.head() is None:
+            return set()
+        return {name[:-3] for name in self.git.list_files("HEAD", self.toolset_path(toolset)) if is_function_module(name)}
+
+    def _committed_source(self, toolset: str, name: str) -> str | None:
+        data = self.git.read_file("HEAD", f"{self.toolset_path(toolset)}/{name}.py")
+        return data.decode("utf-8", errors="replace") if data is not None else None
+
+    def _holds(self, relative: str, text: str | None) -> bool:
+        """True when the working tree already has exactly what the action would write there."""
+        target = self.root / relative
+        if text is None:
+            return not target.exists()
+        return target.is_file() and target.read_text(encoding="utf-8", errors="replace") == text
+
+    def _write(self, writes: Mapping[str, str | None]) -> None:
+        for relative, text in writes.items():
+            target = self.root / relative
+            if text is None:
+                target.unlink(missing_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_name(f".{target.name}.fnreg-tmp")
+            temporary.write_text(text, encoding="utf-8")
+            os.replace(temporary, target)  # atomic: a crash leaves the old or the new file, never half
+
+    def _restore(self, paths: list[str]) -> None:
+        """Put paths back as they are at HEAD after a failed commit."""
+        head = self.git.head()
+        for relative in paths:
+            original = self.git.read_file(head, relative) if head else None
+            target = self.root / relative
+            if original is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.write_bytes(original)
+        try:
+            self.git.run("reset", "--quiet", "--", *paths)
+        except GitError:
+            pass
+
+
+def _function_changes(old: Toolset, new: Toolset) -> list[FunctionChange]:
+    changes = []
+    for name in sorted(set(old.names) | set(new.names)):
+        before = old.functions[name].source if name in old else ""
+        after = new.functions[name].source if name in new else ""
+        if before == after:
+            continue
+        status: Literal["added", "revised", "removed"] = "added" if not before else "removed" if not after else "revised"
+        path = (new.functions.get(name) or old.functions[name]).path
+        diff = "".join(
+            difflib.unified_diff(
+                before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{path}", f"b/{path}"
+            )
+        )
+        changes.append(FunctionChange(name=name, status=status, diff=diff))
+    return changes
+

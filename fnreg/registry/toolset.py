@@ -1,0 +1,146 @@
+"""Toolsets as read from source: a folder of function modules at some ref.
+
+Nothing here imports learned code; every fact comes from
+:func:`~fnreg.registry.schema.derive_function`.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from fnreg.errors import FnregError
+from fnreg.registry.schema import DerivedFunction, SchemaError, derive_function
+
+_TOOLSET_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    """One learned function, as the LLM and a reviewer see it."""
+
+    name: str
+    #: Tool description (the docstring).
+    description: str
+    #: JSON schema of the parameters.
+    parameters: dict[str, Any]
+    #: Declared packages (``__requires__``).
+    requires: tuple[str, ...]
+    #: Repository-relative path of the module, e.g. ``registry/math/solve.py``.
+    path: str
+    #: The module's source code.
+    source: str
+    #: Reviewer notes from schema derivation (unsupported annotations...).
+    warnings: tuple[str, ...] = ()
+
+    def openai_tool(self) -> dict[str, Any]:
+        """This function in the OpenAI ``tools`` format."""
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "parameters": self.parameters,
+            "requires": list(self.requires),
+            "path": self.path,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class Toolset:
+    """The functions of one toolset at one ref (or in the working tree)."""
+
+    name: str
+    #: The commit read, or None for the working tree.
+    commit: str | None
+    functions: Mapping[str, FunctionInfo] = field(default_factory=dict)
+    #: Modules that are not valid function modules, with the reason.
+    problems: Mapping[str, str] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[FunctionInfo]:
+        return iter(self.functions.values())
+
+    def __len__(self) -> int:
+        return len(self.functions)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.functions
+
+    def __getitem__(self, name: str) -> FunctionInfo:
+        try:
+            return self.functions[name]
+        except KeyError:
+            raise FnregError(f"no function {name!r} in toolset {self.name!r} (functions: {name_list(self.functions)})") from None
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.functions)
+
+    def openai_tools(self) -> list[dict[str, Any]]:
+        """The OpenAI ``tools`` array for this toolset, sorted by name."""
+        return [f.openai_tool() for f in self]
+
+    def sources(self) -> dict[str, str]:
+        """Function name → module source."""
+        return {f.name: f.source for f in self}
+
+
+def name_list(names: Iterable[str], limit: int = 8) -> str:
+    """``a, b, c and 12 more``: names for a one-line message."""
+    ordered = sorted(names)
+    if not ordered:
+        return "none"
+    shown = ", ".join(ordered[:limit])
+    return shown + (f" and {len(ordered) - limit} more" if len(ordered) > limit else "")
+
+
+def check_toolset_name(name: str) -> None:
+    if not _TOOLSET_NAME.fullmatch(name or ""):
+        raise FnregError(f"toolset name {name!r} is not allowed: use lowercase ASCII letters, digits and _ (e.g. 'math')")
+
+
+def is_function_module(filename: str) -> bool:
+    """``solve.py`` is a function module; ``__init__.py`` and ``_helpers.py`` are not."""
+    return filename.endswith(".py") and not filename.startswith("_")
+
+
+def load_toolset(name: str, files: Mapping[str, bytes], base_path: str, commit: str | None) -> Toolset:
+    """Build a Toolset from the files of its folder (name → content)."""
+    functions: dict[str, FunctionInfo] = {}
+    problems: dict[str, str] = {}
+    for filename in sorted(files):
+        if not is_function_module(filename):
+            continue
+        func_name = filename[:-3]
+        source = files[filename].decode("utf-8", errors="replace")
+        path = f"{base_path}/{filename}"
+        try:
+            derived = _derive_cached(source, func_name)
+        except SchemaError as exc:
+            problems[path] = str(exc)
+            continue
+        functions[func_name] = FunctionInfo(
+            name=func_name,
+            description=derived.description,
+            parameters=copy.deepcopy(derived.parameters),
+            requires=derived.requires,
+            path=path,
+            source=source,
+            warnings=derived.warnings,
+        )
+    return Toolset(name=name, commit=commit, functions=functions, problems=problems)
+
+
+@lru_cache(maxsize=8192)
+def _derive_cached(source: str, name: str) -> DerivedFunction:
+    # Keyed by content: a training run reads the same modules at many commits.
+    return derive_function(source, name)
