@@ -14,6 +14,7 @@ from typing import Any
 import black
 
 from fnreg.errors import ConfigError
+from fnreg.llm.settings import LLMSettings, env_values
 
 DEFAULT_PACKAGE = "registry"
 
@@ -68,9 +69,13 @@ def project_settings(root: Path) -> dict[str, Any]:
     for key, value in table.items():
         expected = KNOWN_KEYS.get(key)
         if expected is None:
-            raise ConfigError(f"{root / 'pyproject.toml'}: unknown key {key!r} in [tool.fnreg]; known: {', '.join(sorted(KNOWN_KEYS))}")
+            raise ConfigError(
+                f"{root / 'pyproject.toml'}: unknown key {key!r} in [tool.fnreg]; known: {', '.join(sorted(KNOWN_KEYS))}"
+            )
         if not isinstance(value, expected) or (isinstance(value, bool) and expected is int):
-            raise ConfigError(f"{root / 'pyproject.toml'}: [tool.fnreg] {key} has the wrong type ({type(value).__name__})")
+            raise ConfigError(
+                f"{root / 'pyproject.toml'}: [tool.fnreg] {key} has the wrong type ({type(value).__name__})"
+            )
     return dict(table)
 
 
@@ -95,3 +100,40 @@ def black_mode(root: Path) -> black.Mode:
     if table.get("preview"):
         options["preview"] = True
     return black.Mode(**options)
+
+
+_LLM_KEYS = (
+    "model",
+    "optimizer_model",
+    "base_url",
+    "api_version",
+    "concurrency",
+    "timeout",
+    "temperature",
+    "max_retries",
+)
+
+
+def llm_settings(root: Path, **flags: Any) -> LLMSettings:
+    """LLM settings layered: non-None ``flags`` over the environment over ``[tool.fnreg]``."""
+    project = project_settings(root)
+    values: dict[str, Any] = {key: project[key] for key in _LLM_KEYS if key in project}
+    if "prices" in project:
+        values["prices"] = _prices(project["prices"], root)
+    if project.get("cache", True):
+        values["cache_path"] = root / ".fnreg" / "cache.sqlite"
+    values.update(env_values(api_key_env=project.get("api_key_env", "OPENAI_API_KEY")))
+    values.update({k: v for k, v in flags.items() if v is not None})
+    return LLMSettings(**values)
+
+
+def _prices(table: dict[str, Any], root: Path) -> dict[str, tuple[float, float]]:
+    """``[tool.fnreg.prices] "gpt-4o" = [2.5, 10.0]`` (USD per 1M prompt, completion tokens)."""
+    prices = {}
+    for model, pair in table.items():
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, (int, float)) for p in pair)):
+            raise ConfigError(
+                f"{root / 'pyproject.toml'}: [tool.fnreg.prices] {model} must be [prompt, completion] USD per 1M tokens"
+            )
+        prices[model] = (float(pair[0]), float(pair[1]))
+    return prices

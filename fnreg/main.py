@@ -39,13 +39,24 @@ def cli(repo: str | None) -> None:
 def _register() -> None:
     from fnreg.commands.apply import apply_command
     from fnreg.commands.diff import diff_command
+    from fnreg.commands.eval import eval_command, eval_merge_command
     from fnreg.commands.init import init_command
     from fnreg.commands.list import list_command
     from fnreg.commands.log import log_command
     from fnreg.commands.show import show_command
     from fnreg.commands.tools import tools_command
 
-    for command in (init_command, apply_command, list_command, tools_command, show_command, log_command, diff_command):
+    for command in (
+        init_command,
+        apply_command,
+        list_command,
+        tools_command,
+        show_command,
+        log_command,
+        diff_command,
+        eval_command,
+        eval_merge_command,
+    ):
         cli.add_command(command)
 
 

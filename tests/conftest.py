@@ -50,3 +50,16 @@ def shared_datasets() -> Path:
     if not SHARED_DATASETS.is_dir():
         pytest.skip(f"shared datasets not found at {SHARED_DATASETS} (only on the project's machines)")
     return SHARED_DATASETS
+
+
+@pytest.fixture
+def public_tmp():
+    """A temporary folder others can read: the sandbox may run learned code as another user,
+    and pytest's own tmp_path lives under a private (0700) folder."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="fnreg-test-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

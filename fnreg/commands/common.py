@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 
+from fnreg.config import llm_settings
+from fnreg.llm import LLMClient
 from fnreg.registry import Registry
 
 console = Console(highlight=False, soft_wrap=True)
@@ -45,3 +49,44 @@ def signature(parameters: dict[str, Any]) -> str:
 def first_line(text: str, width: int = 80) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
     return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def llm_options(command):
+    """The options every command that talks to an LLM shares (flags beat env beat [tool.fnreg])."""
+    options = [
+        click.option("--model", help="Agent model (else FNREG_MODEL, [tool.fnreg] model, gpt-4o-mini)."),
+        click.option("--base-url", help="OpenAI-compatible endpoint (else OPENAI_BASE_URL; default OpenAI)."),
+        click.option("--concurrency", type=click.IntRange(min=1), help="Tasks and LLM requests in flight at once."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds per LLM request."),
+        click.option("--max-retries", type=click.IntRange(min=0), help="Retries on 429, 5xx and timeouts."),
+        click.option(
+            "--record", type=click.Path(dir_okay=False), help="Append every LLM exchange to this JSONL cassette."
+        ),
+        click.option(
+            "--replay",
+            type=click.Path(dir_okay=False, exists=True),
+            help="Answer LLM requests only from this cassette.",
+        ),
+        click.option("--no-cache", is_flag=True, help="Do not use the response cache (.fnreg/cache.sqlite)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+LLM_OPTION_NAMES = ("model", "base_url", "concurrency", "timeout", "max_retries", "record", "replay", "no_cache")
+
+
+def make_client(root: Path, options: dict[str, Any], **extra: Any) -> LLMClient:
+    """The LLM client for a command, from its options (see :func:`llm_options`)."""
+    flags = {name: options.get(name) for name in ("model", "base_url", "concurrency", "timeout", "max_retries")}
+    flags["record_path"] = Path(options["record"]) if options.get("record") else None
+    flags["replay_path"] = Path(options["replay"]) if options.get("replay") else None
+    settings = llm_settings(root, **flags, **extra)
+    if options.get("no_cache"):
+        settings = replace(settings, cache_path=None)
+    return LLMClient(settings)
+
+
+def pop_llm_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {name: kwargs.pop(name, None) for name in LLM_OPTION_NAMES}

@@ -39,11 +39,15 @@ def _ensure_gitignore(root: Path) -> list[str]:
     path = root / ".gitignore"
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     lines = {line.strip() for line in text.splitlines()}
-    missing = [entry for entry in (GITIGNORE_LINE, "__pycache__/") if entry not in lines and entry.rstrip("/") not in lines]
+    missing = [
+        entry for entry in (GITIGNORE_LINE, "__pycache__/") if entry not in lines and entry.rstrip("/") not in lines
+    ]
     if not missing:
         return []
     prefix = "" if not text or text.endswith("\n") else "\n"
-    path.write_text(text + prefix + "# fnreg: run worktrees, caches, locks\n" + "\n".join(missing) + "\n", encoding="utf-8")
+    path.write_text(
+        text + prefix + "# fnreg: run worktrees, caches, locks\n" + "\n".join(missing) + "\n", encoding="utf-8"
+    )
     return [f"added {', '.join(missing)} to .gitignore"]
 
 

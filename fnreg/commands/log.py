@@ -29,7 +29,13 @@ def log_command(ctx: click.Context, toolset: str | None, run: str | None, as_jso
     for e in entries:
         style = "bold green" if e.best and e.kind == "epoch" else styles.get(e.kind, "dim")
         table.add_row(
-            short(e.sha), e.toolset or "", e.run or "", "" if e.epoch is None else str(e.epoch),
-            e.kind, e.subject, " ".join(e.tags), style=style,
+            short(e.sha),
+            e.toolset or "",
+            e.run or "",
+            "" if e.epoch is None else str(e.epoch),
+            e.kind,
+            e.subject,
+            " ".join(e.tags),
+            style=style,
         )
     console.print(table)

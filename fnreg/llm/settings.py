@@ -10,7 +10,7 @@ from typing import Any
 
 from fnreg.errors import ConfigError
 
-__all__ = ["LLMSettings", "settings_from_env"]
+__all__ = ["LLMSettings", "env_values", "settings_from_env"]
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,13 @@ def settings_from_env(*, api_key_env: str = "OPENAI_API_KEY", **overrides: Any) 
     unknown = sorted(set(overrides) - known)
     if unknown:
         raise ConfigError(f"unknown LLM setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    values = env_values(api_key_env=api_key_env)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return LLMSettings(**values)
+
+
+def env_values(*, api_key_env: str = "OPENAI_API_KEY") -> dict[str, Any]:
+    """Only the settings the environment sets (for layering under command-line flags)."""
     values: dict[str, Any] = {}
     for var, (name, parse) in _ENV.items():
         raw = os.environ.get(var, "").strip()
@@ -116,8 +123,7 @@ def settings_from_env(*, api_key_env: str = "OPENAI_API_KEY", **overrides: Any) 
     key = os.environ.get(api_key_env, "").strip()
     if key:
         values["api_key"] = key
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return LLMSettings(**values)
+    return values
 
 
 def _parse(var: str, raw: str, parse: Callable[[str], Any]) -> Any:

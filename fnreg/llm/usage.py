@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 __all__ = ["MeterSnapshot", "Usage", "UsageMeter", "cost_of"]
 
@@ -63,6 +63,15 @@ class Usage:
             cost,
             self.cached_tokens - other.cached_tokens,
         )
+
+    def to_json(self) -> dict[str, int | float | None]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, int | float | None]) -> Usage:
+        """The inverse of ``to_json``; missing fields are zero (older records)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})  # type: ignore[arg-type]
 
     def cost_text(self) -> str:
         """``$0.0123`` or ``unknown`` (never a misleading ``$0``)."""

@@ -33,7 +33,9 @@ MAX_SCHEMA_DEPTH = 8
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _PARAM = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 # A PEP 508 name with optional extras and version specifier; no URLs, no pip options.
-_PACKAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?((~=|==|!=|<=|>=|<|>)[A-Za-z0-9.*+!_-]+(,(~=|==|!=|<=|>=|<|>)[A-Za-z0-9.*+!_-]+)*)?")
+_PACKAGE = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?((~=|==|!=|<=|>=|<|>)[A-Za-z0-9.*+!_-]+(,(~=|==|!=|<=|>=|<|>)[A-Za-z0-9.*+!_-]+)*)?"
+)
 _JSON_TYPES = {"string", "integer", "number", "boolean", "array", "object", "null"}
 _REFERENCE_KEYS = {"$ref", "$defs", "definitions", "$dynamicRef", "$recursiveRef"}
 # Names a function module may not take: they would shadow fnreg or the toolset package.
@@ -79,7 +81,9 @@ def parse_action(data: str | bytes | Mapping[str, Any], *, kind: str | None = No
     kind = kind or named_kind
     if kind not in ACTION_KINDS:
         raise ActionError(f"unknown action {kind!r}: use one of {', '.join(ACTION_KINDS)}")
-    allowed = {"name", "reason"} | ({"description", "arguments", "packages", "code"} if kind != "remove_function" else set())
+    allowed = {"name", "reason"} | (
+        {"description", "arguments", "packages", "code"} if kind != "remove_function" else set()
+    )
     unknown = sorted(set(obj) - allowed)
     if unknown:
         raise ActionError(f"{kind}: unknown field {unknown[0]!r}; expected {', '.join(sorted(allowed))}")
@@ -96,7 +100,9 @@ def parse_action(data: str | bytes | Mapping[str, Any], *, kind: str | None = No
     if not description:
         raise ActionError(f"{kind} {name}: `description` is empty; say what the function does")
     if len(description) > MAX_DESCRIPTION_CHARS:
-        raise ActionError(f"{kind} {name}: description has {len(description)} characters; the limit is {MAX_DESCRIPTION_CHARS}")
+        raise ActionError(
+            f"{kind} {name}: description has {len(description)} characters; the limit is {MAX_DESCRIPTION_CHARS}"
+        )
     code = _string_field(obj, "code", kind)
     if not code.strip():
         raise ActionError(f"{kind} {name}: `code` is empty")
@@ -173,7 +179,13 @@ def parse_parameters(value: Any) -> dict[str, Any]:
     if not isinstance(schema, Mapping):
         raise ActionError(f"`arguments` must be a JSON object of parameters, not {_json_kind(schema)}")
     schema = dict(schema)
-    if schema.get("type") == "object" and set(schema) <= {"type", "properties", "required", "additionalProperties", "description"}:
+    if schema.get("type") == "object" and set(schema) <= {
+        "type",
+        "properties",
+        "required",
+        "additionalProperties",
+        "description",
+    }:
         properties = schema.get("properties", {})
         if not isinstance(properties, Mapping):
             raise ActionError("`arguments`: `properties` must be an object mapping parameter names to schemas")
@@ -223,11 +235,15 @@ def _check_schema_node(node: Any, where: str, depth: int) -> None:
     if isinstance(node, Mapping):
         refs = _REFERENCE_KEYS & set(node)
         if refs:
-            raise ActionError(f"`arguments`: {where} uses {sorted(refs)[0]}; write the schema inline without references")
+            raise ActionError(
+                f"`arguments`: {where} uses {sorted(refs)[0]}; write the schema inline without references"
+            )
         types = node.get("type")
         for kind in types if isinstance(types, list) else [types] if types is not None else []:
             if kind not in _JSON_TYPES:
-                raise ActionError(f"`arguments`: {where} has unknown type {kind!r}; use one of {', '.join(sorted(_JSON_TYPES))}")
+                raise ActionError(
+                    f"`arguments`: {where} has unknown type {kind!r}; use one of {', '.join(sorted(_JSON_TYPES))}"
+                )
         for value in node.values():
             _check_schema_node(value, where, depth + 1)
     elif isinstance(node, list):
@@ -244,7 +260,7 @@ def parse_packages(value: Any) -> tuple[str, ...]:
     elif isinstance(value, list) and all(isinstance(p, str) for p in value):
         items = [p.strip() for p in value if p.strip()]
     else:
-        raise ActionError(f"`packages` must be a string such as \"sympy numpy\", not {_json_kind(value)}")
+        raise ActionError(f'`packages` must be a string such as "sympy numpy", not {_json_kind(value)}')
     for item in items:
         if not _PACKAGE.fullmatch(item):
             raise ActionError(f"`packages`: {item!r} is not a package requirement such as 'sympy' or 'numpy>=1.26'")

@@ -183,12 +183,24 @@ class Git:
     def commit_paths(self, paths: Sequence[str], message: str) -> str:
         """Commit exactly ``paths`` as they are in the working tree (new, changed or deleted)."""
         self.run("add", "--all", "--", *paths)
-        self.run("commit", "--quiet", "--no-verify", "--only", "--cleanup=verbatim", "-F", "-", "--", *paths, input=message)
+        self.run(
+            "commit", "--quiet", "--no-verify", "--only", "--cleanup=verbatim", "-F", "-", "--", *paths, input=message
+        )
         return self.repo.head.commit.hexsha
 
     def commit_empty(self, message: str) -> str:
         """An empty commit that records something (an evaluation) in the history."""
-        self.run("commit", "--quiet", "--no-verify", "--allow-empty", "--only", "--cleanup=verbatim", "-F", "-", input=message)
+        self.run(
+            "commit",
+            "--quiet",
+            "--no-verify",
+            "--allow-empty",
+            "--only",
+            "--cleanup=verbatim",
+            "-F",
+            "-",
+            input=message,
+        )
         return self.repo.head.commit.hexsha
 
     def revert(self, commits: Sequence[str], message: str) -> str:
@@ -209,7 +221,9 @@ class Git:
 
     def tags(self, pattern: str) -> dict[str, str]:
         """Tags matching ``pattern`` → the commit each points at."""
-        out = self.run("for-each-ref", "--format=%(refname:short)%09%(*objectname)%09%(objectname)", f"refs/tags/{pattern}")
+        out = self.run(
+            "for-each-ref", "--format=%(refname:short)%09%(*objectname)%09%(objectname)", f"refs/tags/{pattern}"
+        )
         result = {}
         for line in out.splitlines():
             name, peeled, direct = line.split("\t")
@@ -228,7 +242,9 @@ class Git:
 
     # ------------------------------------------------------------------ history
 
-    def log(self, revisions: Sequence[str] = ("HEAD",), paths: Iterable[str] = (), *, max_count: int | None = None) -> list[CommitInfo]:
+    def log(
+        self, revisions: Sequence[str] = ("HEAD",), paths: Iterable[str] = (), *, max_count: int | None = None
+    ) -> list[CommitInfo]:
         """Commits newest first, with their trailers parsed by git itself."""
         fmt = _FIELD.join(["%H", "%P", "%ct", "%s", "%b", "%(trailers:only,unfold)"]) + _RECORD
         args = ["log", f"--format={fmt}", *revisions]

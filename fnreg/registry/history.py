@@ -54,7 +54,16 @@ def percent(score: float) -> str:
 
 
 def epoch_message(
-    toolset: str, run: str, epoch: int, *, score: float, tasks: int, best: bool, decision: str, split: str = "train"
+    toolset: str,
+    run: str,
+    epoch: int,
+    *,
+    score: float,
+    tasks: int,
+    best: bool,
+    decision: str,
+    split: str = "train",
+    extra: Iterable[tuple[str, Any]] = (),
 ) -> str:
     """``epoch 3: train 55.0% (best)``: the record of one evaluation."""
     subject = f"epoch {epoch}: {split} {percent(score)}" + (" (best)" if best else "")
@@ -63,11 +72,14 @@ def epoch_message(
         (TASKS, tasks),
         (BEST, "yes" if best else "no"),
         (DECISION, decision),
+        *extra,
     ]
     return format_message(subject, None, trailers)
 
 
-def rollback_message(toolset: str, run: str, epoch: int, *, score: float, best_score: float, reverted: Sequence[str]) -> str:
+def rollback_message(
+    toolset: str, run: str, epoch: int, *, score: float, best_score: float, reverted: Sequence[str]
+) -> str:
     """``roll back epoch 3: train 40.0% < best 55.0%``, one trailer per reverted commit."""
     relation = "<" if score < best_score else "="
     subject = f"roll back epoch {epoch}: train {percent(score)} {relation} best {percent(best_score)}"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import black
@@ -115,7 +116,11 @@ def _defines_name(module: cst.Module, name: str) -> bool:
 def _looks_like_body(module: cst.Module) -> bool:
     """True unless the code is only imports, defs and classes (a module missing the def)."""
     defs = [s for s in module.body if isinstance(s, (cst.FunctionDef, cst.ClassDef))]
-    rest = [s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef)) and not _is_import_line(s) and not _is_docstring(s)]
+    rest = [
+        s
+        for s in module.body
+        if not isinstance(s, (cst.FunctionDef, cst.ClassDef)) and not _is_import_line(s) and not _is_docstring(s)
+    ]
     return bool(rest) or not defs
 
 
@@ -179,7 +184,9 @@ def _is_import_line(stmt: cst.CSTNode) -> bool:
 
 def _is_future(stmt: cst.CSTNode) -> bool:
     small = stmt.body[0]  # type: ignore[attr-defined]
-    return isinstance(small, cst.ImportFrom) and isinstance(small.module, cst.Name) and small.module.value == "__future__"
+    return (
+        isinstance(small, cst.ImportFrom) and isinstance(small.module, cst.Name) and small.module.value == "__future__"
+    )
 
 
 def _is_docstring(stmt: cst.CSTNode) -> bool:
@@ -211,9 +218,7 @@ def _module_level_statement(module: cst.Module, stmt: cst.CSTNode, name: str, wh
             if target is not None and _is_constant(module, small.value):  # type: ignore[union-attr]
                 kept.append(small)
                 continue
-            raise ActionError(
-                f"{where}: module-level statement `{line}` would run on import; move it inside `{name}`"
-            )
+            raise ActionError(f"{where}: module-level statement `{line}` would run on import; move it inside `{name}`")
         return stmt.with_changes(body=kept) if kept else None
     raise ActionError(f"{where}: module-level statement `{line}` would run on import; move it inside `{name}`")
 
@@ -263,7 +268,9 @@ def _only_imports(stmt: cst.Try) -> bool:
 # ----------------------------------------------------------------------------- signature
 
 
-def _fit_function(parts: _Parts, module: cst.Module, action: Action, effective: dict[str, Any], where: str) -> cst.FunctionDef:
+def _fit_function(
+    parts: _Parts, module: cst.Module, action: Action, effective: dict[str, Any], where: str
+) -> cst.FunctionDef:
     """The public def with the action's signature and docstring."""
     func = parts.main
     if func.decorators:
@@ -279,10 +286,14 @@ def _fit_function(parts: _Parts, module: cst.Module, action: Action, effective: 
     if not parts.synthesised:
         extra = [n for n in existing if n not in properties]
         if extra:
-            raise ActionError(f"{where}: parameter `{extra[0]}` is not in `arguments`; add it to the schema or remove it")
+            raise ActionError(
+                f"{where}: parameter `{extra[0]}` is not in `arguments`; add it to the schema or remove it"
+            )
         missing = [n for n in properties if n not in existing]
         if missing:
-            raise ActionError(f"{where}: `arguments` declares `{missing[0]}` but `def {action.name}` has no such parameter")
+            raise ActionError(
+                f"{where}: `arguments` declares `{missing[0]}` but `def {action.name}` has no such parameter"
+            )
     order = list(properties) if parts.synthesised else list(existing)
     new_params = [_param(n, properties, existing.get(n), module, effective, where) for n in order]
     required = [p for p in new_params if p.default is None]
@@ -417,7 +428,9 @@ def _derive(source: str, name: str, where: str) -> DerivedFunction:
 def _check_round_trip(derived: DerivedFunction, action: Action, effective: dict[str, Any], where: str) -> None:
     wanted, got = canonical_schema(effective), canonical_schema(derived.parameters)
     if wanted != got:
-        raise ActionError(f"{where}: the written signature does not match `arguments`: {_first_difference(wanted, got)}")
+        raise ActionError(
+            f"{where}: the written signature does not match `arguments`: {_first_difference(wanted, got)}"
+        )
     if derived.description != clean_description(action.description):
         raise ActionError(f"{where}: the docstring does not read back as the description")
 
@@ -433,28 +446,49 @@ def _first_difference(wanted: dict[str, Any], got: dict[str, Any]) -> str:
 # ----------------------------------------------------------------------------- package files
 
 
+_UNAVAILABLE = '''
+
+def _unavailable(name: str, error: ImportError):
+    """Stands in for a function whose module cannot be imported (a missing package)."""
+
+    def function(*args, **kwargs):
+        raise ImportError(f"{name} is unavailable: {error}") from error
+
+    function.__name__ = name
+    return function
+'''
+
+
 def build_init(toolset: str, names: list[str] | set[str], *, mode: black.Mode | None = None) -> str:
     """The generated ``__init__.py`` of a toolset: sorted re-exports and ``__all__``.
 
-    Written directly in black's style rather than through black: this file grows with
-    the toolset and is rewritten on every action.
+    Each import is guarded, so one function whose package is missing fails only when it is
+    called instead of breaking the whole toolset. Written directly in black's style rather
+    than through black: this file grows with the toolset and is rewritten on every action.
     """
-    width = (mode or black.Mode()).line_length
+    mode = mode or black.Mode()
     ordered = sorted(set(names))
     lines = [INIT_MARKER, f'"""Toolset `{toolset}`: functions learned by fnreg."""', ""]
-    for name in ordered:
-        line = f"from .{name} import {name}"
-        lines.append(line if len(line) <= width else f"from .{name} import (\n    {name},\n)")
-    if ordered:
-        lines.append("")
-    flat = f"__all__ = [{', '.join(_py_literal(n) for n in ordered)}]"
     if not ordered:
-        lines.append("__all__: list[str] = []")
-    elif len(flat) <= width:
-        lines.append(flat)
-    else:
-        lines += ["__all__ = [", *(f"    {_py_literal(n)}," for n in ordered), "]"]
-    return "\n".join(lines) + "\n"
+        return "\n".join([*lines, "__all__: list[str] = []"]) + "\n"
+    parts = ["\n".join(lines) + "\n\n" + _unavailable_helper(mode)]
+    for name in ordered:
+        block = f"try:\n    from .{name} import {name}\nexcept ImportError as error:\n    {name} = _unavailable({_py_literal(name)}, error)\n"
+        parts.append(_black_if_long(block, mode))
+    parts.append(_black_if_long(f"__all__ = [{', '.join(_py_literal(n) for n in ordered)}]\n", mode))
+    return "\n".join(parts)
+
+
+def _black_if_long(code: str, mode: black.Mode) -> str:
+    """``code`` as black writes it; black itself runs only when a line is too long to be sure."""
+    if max(len(line) for line in code.splitlines()) <= mode.line_length:
+        return code
+    return black.format_str(code, mode=mode)
+
+
+@lru_cache(maxsize=8)
+def _unavailable_helper(mode: black.Mode) -> str:
+    return black.format_str(_UNAVAILABLE.lstrip("\n"), mode=mode) + "\n"
 
 
 PACKAGE_INIT = '"""Toolsets learned by fnreg: one subpackage per agent."""\n'
@@ -462,4 +496,3 @@ PACKAGE_INIT = '"""Toolsets learned by fnreg: one subpackage per agent."""\n'
 
 def is_generated_init(text: str) -> bool:
     return text.startswith(INIT_MARKER)
-

@@ -6,6 +6,7 @@ import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from fnreg.config import black_mode, package_name
@@ -81,7 +82,9 @@ class Registry:
         commit = self.git.resolve(ref)
         return load_toolset(name, self.git.read_dir(commit, base), base, commit)
 
-    def log(self, *, toolset: str | None = None, run: str | None = None, revisions: list[str] | None = None) -> list[LogEntry]:
+    def log(
+        self, *, toolset: str | None = None, run: str | None = None, revisions: list[str] | None = None
+    ) -> list[LogEntry]:
         """fnreg's commits on HEAD and on every run branch, newest first."""
         if revisions is None:
             revisions = (["HEAD"] if self.git.head() else []) + list(self.git.branches("fnreg"))
@@ -91,6 +94,27 @@ class Registry:
         """Functions added, revised and removed between two refs, per toolset."""
         names = [toolset] if toolset else sorted(set(self.toolsets(ref1)) | set(self.toolsets(ref2)))
         return {name: _function_changes(self.toolset(name, ref1), self.toolset(name, ref2)) for name in names}
+
+    def export(self, toolset: str, ref: str, dest: Path) -> Path:
+        """Write the toolset as it is at ``ref`` (and its package ``__init__``) under ``dest``.
+
+        Straight from git objects, for running a toolset at an old ref without a checkout.
+        Files are world-readable because the sandbox may run them as another user.
+        """
+        commit = self.git.resolve(ref)
+        package_init = self.git.read_file(commit, f"{self.package}/__init__.py") or PACKAGE_INIT.encode()
+        files = {f"{self.package}/__init__.py": package_init}
+        for name, data in self.git.read_dir(commit, self.toolset_path(toolset)).items():
+            files[f"{self.toolset_path(toolset)}/{name}"] = data
+        for relative, data in files.items():
+            target = dest / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            target.chmod(0o644)
+        for folder in (dest, dest / self.package, dest / self.toolset_path(toolset)):
+            if folder.exists():
+                folder.chmod(0o755)
+        return dest
 
     # ------------------------------------------------------------------ writing
 
@@ -102,14 +126,20 @@ class Registry:
         existing = self._committed_names(toolset)
         where = f"{action.kind} {action.name}"
         if action.kind == "add_function" and action.name in existing:
-            raise ActionError(f"{where}: `{action.name}` already exists in toolset {toolset!r}; use revise_function to change it")
+            raise ActionError(
+                f"{where}: `{action.name}` already exists in toolset {toolset!r}; use revise_function to change it"
+            )
         if action.kind != "add_function" and action.name not in existing:
-            raise ActionError(f"{where}: no function `{action.name}` in toolset {toolset!r} (functions: {name_list(existing)})")
+            raise ActionError(
+                f"{where}: no function `{action.name}` in toolset {toolset!r} (functions: {name_list(existing)})"
+            )
         if action.kind == "remove_function":
             return action, None
         module = build_module(action, mode=self._black_mode)
         if action.kind == "revise_function" and self._committed_source(toolset, action.name) == module.source:
-            raise ActionError(f"{where}: the revised module is identical to the current one; change the code or description")
+            raise ActionError(
+                f"{where}: the revised module is identical to the current one; change the code or description"
+            )
         return action, module
 
     def apply(
@@ -148,7 +178,9 @@ class Registry:
         """Names of the toolset's function modules at HEAD (read from the tree, not the blobs)."""
         if self.git.head() is None:
             return set()
-        return {name[:-3] for name in self.git.list_files("HEAD", self.toolset_path(toolset)) if is_function_module(name)}
+        return {
+            name[:-3] for name in self.git.list_files("HEAD", self.toolset_path(toolset)) if is_function_module(name)
+        }
 
     def _committed_source(self, toolset: str, name: str) -> str | None:
         data = self.git.read_file("HEAD", f"{self.toolset_path(toolset)}/{name}.py")
@@ -195,7 +227,9 @@ def _function_changes(old: Toolset, new: Toolset) -> list[FunctionChange]:
         after = new.functions[name].source if name in new else ""
         if before == after:
             continue
-        status: Literal["added", "revised", "removed"] = "added" if not before else "removed" if not after else "revised"
+        status: Literal["added", "revised", "removed"] = (
+            "added" if not before else "removed" if not after else "revised"
+        )
         path = (new.functions.get(name) or old.functions[name]).path
         diff = "".join(
             difflib.unified_diff(
@@ -204,4 +238,3 @@ def _function_changes(old: Toolset, new: Toolset) -> list[FunctionChange]:
         )
         changes.append(FunctionChange(name=name, status=status, diff=diff))
     return changes
-

@@ -79,7 +79,9 @@ class Toolset:
         try:
             return self.functions[name]
         except KeyError:
-            raise FnregError(f"no function {name!r} in toolset {self.name!r} (functions: {name_list(self.functions)})") from None
+            raise FnregError(
+                f"no function {name!r} in toolset {self.name!r} (functions: {name_list(self.functions)})"
+            ) from None
 
     @property
     def names(self) -> list[str]:
@@ -105,7 +107,9 @@ def name_list(names: Iterable[str], limit: int = 8) -> str:
 
 def check_toolset_name(name: str) -> None:
     if not _TOOLSET_NAME.fullmatch(name or ""):
-        raise FnregError(f"toolset name {name!r} is not allowed: use lowercase ASCII letters, digits and _ (e.g. 'math')")
+        raise FnregError(
+            f"toolset name {name!r} is not allowed: use lowercase ASCII letters, digits and _ (e.g. 'math')"
+        )
 
 
 def is_function_module(filename: str) -> bool:

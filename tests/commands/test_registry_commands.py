@@ -54,7 +54,13 @@ def test_init_outside_a_repository(tmp_path: Path):
 def test_apply_list_show_tools_log_diff(repo: Path):
     assert apply_json(repo, ADD).returncode == 0
     assert apply_json(repo, REVISE).returncode == 0
-    assert apply_json(repo, ADD | {"name": "double", "arguments": '{"x": {"type": "number"}}', "code": "return 2*x", "packages": ""}).returncode == 0
+    assert (
+        apply_json(
+            repo,
+            ADD | {"name": "double", "arguments": '{"x": {"type": "number"}}', "code": "return 2*x", "packages": ""},
+        ).returncode
+        == 0
+    )
     assert apply_json(repo, REMOVE).returncode == 0
 
     listed = json.loads(fnreg(repo, "list", "--json").stdout)
@@ -117,7 +123,10 @@ BAD_INPUTS = {
     "add existing": (ADD, "already exists"),
     "no callable": (NEW | {"code": "import math\n"}, "defines nothing callable"),
     "class instead": (NEW | {"code": "class fresh_tool:\n    pass\n"}, "is a class"),
-    "missing field": ({"action": "add_function", "name": "g", "description": "d", "code": "return 1"}, "missing field 'arguments'"),
+    "missing field": (
+        {"action": "add_function", "name": "g", "description": "d", "code": "return 1"},
+        "missing field 'arguments'",
+    ),
 }
 
 
@@ -149,11 +158,16 @@ def test_installed_registry_is_importable(git_repo: Path, tmp_path: Path):
     python = venv / "bin" / "python"
     install = subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(git_repo)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert install.returncode == 0, install.stderr[-2000:]
     run = subprocess.run(
         [str(python), "-c", "from registry.math import evaluate_expression; print(evaluate_expression('6*7'))"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert run.stdout.strip() == "42", run.stderr

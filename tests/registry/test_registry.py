@@ -31,7 +31,9 @@ REMOVE = {"action": "remove_function", "name": "evaluate_expression"}
 
 
 def _black_check(path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "black", "--check", "--quiet", str(path)], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "black", "--check", "--quiet", str(path)], capture_output=True, text=True
+    )
     assert result.returncode == 0, f"black --check failed for {path}: {result.stderr}"
 
 
@@ -41,7 +43,7 @@ def test_add_revise_remove_makes_three_commits(git_repo: Path):
     added = registry.apply(ADD, toolset="math", run="run-1", epoch=1)
     module = git_repo / "registry/math/evaluate_expression.py"
     init = git_repo / "registry/math/__init__.py"
-    assert 'from .evaluate_expression import evaluate_expression' in init.read_text()
+    assert "from .evaluate_expression import evaluate_expression" in init.read_text()
     assert '__all__ = ["evaluate_expression"]' in init.read_text()
     assert '__requires__ = ["sympy"]' in module.read_text()
     for path in (module, init, git_repo / "registry/__init__.py"):
@@ -81,7 +83,9 @@ def test_toolset_at_old_ref_is_read_without_checkout(git_repo: Path):
     old = registry.toolset("math", "HEAD~2")
     assert old.names == ["evaluate_expression"]
     assert old["evaluate_expression"].description.startswith("Evaluate arithmetic")
-    assert registry.toolset("math", "HEAD~1")["evaluate_expression"].description.startswith("Evaluate expressions exactly")
+    assert registry.toolset("math", "HEAD~1")["evaluate_expression"].description.startswith(
+        "Evaluate expressions exactly"
+    )
     assert git(git_repo, "status", "--porcelain") == ""  # nothing was checked out
 
 
@@ -95,11 +99,15 @@ def test_openai_tools_have_required_list(git_repo: Path):
 def test_hand_written_code_survives_revise_of_another_function(git_repo: Path):
     registry = Registry(git_repo)
     registry.apply(ADD, toolset="math")
-    registry.apply(ADD | {"name": "double", "arguments": '{"x": {"type": "number"}}', "code": "return 2 * x", "packages": ""}, toolset="math")
+    registry.apply(
+        ADD | {"name": "double", "arguments": '{"x": {"type": "number"}}', "code": "return 2 * x", "packages": ""},
+        toolset="math",
+    )
     module = git_repo / "registry/math/double.py"
-    edited = module.read_text().replace(
-        "    return 2 * x", "    # reviewed by a human in a PR\n    return _twice(x)"
-    ) + "\n\ndef _twice(value):\n    # helper written by hand\n    return value + value\n"
+    edited = (
+        module.read_text().replace("    return 2 * x", "    # reviewed by a human in a PR\n    return _twice(x)")
+        + "\n\ndef _twice(value):\n    # helper written by hand\n    return value + value\n"
+    )
     module.write_text(edited)
     git(git_repo, "commit", "-q", "-am", "hand edit")
     registry.apply(REVISE, toolset="math")
@@ -200,3 +208,26 @@ def test_black_config_of_the_repository_is_respected(git_repo: Path):
         [sys.executable, "-m", "black", "--check", "--quiet", "registry"], cwd=git_repo, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_a_missing_package_breaks_only_its_own_function(git_repo: Path):
+    registry = Registry(git_repo)
+    registry.apply(
+        ADD
+        | {"name": "needs_missing", "packages": "not_a_real_package", "code": "import not_a_real_package\nreturn 1"},
+        toolset="math",
+    )
+    registry.apply(
+        ADD | {"name": "double", "arguments": '{"x": {"type": "number"}}', "code": "return 2 * x", "packages": ""},
+        toolset="math",
+    )
+    script = (
+        "from registry.math import double, needs_missing\n"
+        "print(double(2))\n"
+        "try:\n    needs_missing(expression='x')\nexcept ImportError as error:\n    print(error)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=git_repo, capture_output=True, text=True)
+    assert result.stdout.splitlines() == [
+        "4",
+        "needs_missing is unavailable: No module named 'not_a_real_package'",
+    ], result.stderr

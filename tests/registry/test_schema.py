@@ -13,8 +13,7 @@ from fnreg.registry.actions import parse_action, parse_parameters
 from fnreg.registry.module_builder import build_module
 from fnreg.registry.schema import canonical_schema, derive_function
 
-HAND_WRITTEN = textwrap.dedent(
-    '''
+HAND_WRITTEN = textwrap.dedent('''
     """Convert between units."""
 
     from typing import Literal, Optional, Union
@@ -49,8 +48,7 @@ HAND_WRITTEN = textwrap.dedent(
         Returns the converted value as text.
         """
         return str(_scale(value))
-    '''
-)
+    ''')
 
 
 def test_derive_from_hand_written_module():
@@ -189,7 +187,28 @@ def _extend(children):
 
 _property = st.recursive(st.one_of(_leaf, _enum), _extend, max_leaves=4)
 _names = st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True).filter(
-    lambda n: n not in {"if", "in", "is", "or", "and", "not", "for", "def", "del", "try", "as", "with", "pass", "else", "elif", "from", "None", "True", "False"}
+    lambda n: n
+    not in {
+        "if",
+        "in",
+        "is",
+        "or",
+        "and",
+        "not",
+        "for",
+        "def",
+        "del",
+        "try",
+        "as",
+        "with",
+        "pass",
+        "else",
+        "elif",
+        "from",
+        "None",
+        "True",
+        "False",
+    }
 )
 
 

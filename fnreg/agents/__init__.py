@@ -1,0 +1,19 @@
+"""The agents of the paper: native function calling (``tools``) and a text ReAct loop (``react``).
+
+Agents know nothing of the trainer: they get a prompt, tool schemas and a tool runner.
+"""
+
+from fnreg.agents.base import PYTHON_TOOL, Agent, AgentLimits, Conversation, ToolRunner
+from fnreg.agents.react_agent import ReactAgent, parse_reply
+from fnreg.agents.tools_agent import ToolsAgent
+
+__all__ = [
+    "PYTHON_TOOL",
+    "Agent",
+    "AgentLimits",
+    "Conversation",
+    "ReactAgent",
+    "ToolRunner",
+    "ToolsAgent",
+    "parse_reply",
+]

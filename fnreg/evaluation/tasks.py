@@ -1,0 +1,396 @@
+"""Task sets: ``tasks/<name>/task.toml`` plus JSONL data.
+
+A task set names the toolset it trains, the agent kind, the evaluator, the prompt template
+and the train/test data files. Data paths may use ``~`` and environment variables
+(``${FNREG_DATA}/math/algebra.test.jsonl``) so that benchmark data can live outside the
+repository. See ``tasks/README.md`` for the format.
+
+Sampling (``train_size``/``test_size``) ranks rows by a hash of ``(seed, line index)``, so
+samples are the same on every machine and Python version, and growing a size only adds rows.
+When train and test read the same file, test takes the first ``test_size`` rows of that
+order and train the next ``train_size``: the two never overlap, and changing ``train_size``
+leaves the test sample alone.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import math
+import os
+import re
+import string
+import threading
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from fnreg.errors import TaskSetError
+from fnreg.evaluation.evaluators import Evaluator, check_evaluator_spec, get_evaluator
+
+__all__ = [
+    "AGENTS",
+    "Split",
+    "Task",
+    "TaskSet",
+    "format_answer",
+    "list_task_sets",
+    "load_task_set",
+]
+
+Split = Literal["train", "test"]
+AGENTS = ("tools", "react")
+TASKS_DIR = "tasks"
+TASK_FILE = "task.toml"
+DEFAULT_PROMPT = "{question}"
+
+# key -> (accepted type, description for the error message)
+_KEYS: dict[str, tuple[type, str]] = {
+    "name": (str, "a string"),
+    "description": (str, "a string"),
+    "toolset": (str, "a string"),
+    "agent": (str, "a string"),
+    "evaluator": (str, "a string"),
+    "prompt": (str, "a string"),
+    "train": (str, "a path string"),
+    "test": (str, "a path string"),
+    "train_size": (int, "a positive integer"),
+    "test_size": (int, "a positive integer"),
+    "seed": (int, "an integer"),
+}
+_Row = tuple[int, "Task"]  # (line index in the file, task)
+_VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_]\w*)\}|(?P<plain>[A-Za-z_]\w*))")
+
+
+def format_answer(value: object) -> str:
+    """A gold answer as text: ``12.0`` -> ``"12"``, ``0.5`` -> ``"0.5"``, ``6.72e-05`` -> ``"0.0000672"``."""
+    if isinstance(value, bool):
+        raise TypeError("a gold answer cannot be a boolean")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        # repr is the shortest string that round-trips; Decimal writes it out without exponent.
+        text = format(Decimal(repr(value)), "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    if isinstance(value, (int, str)):
+        return str(value)
+    raise TypeError(f"a gold answer must be a string or a number, not {type(value).__name__}")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One problem: its question, gold answer and the whole data row."""
+
+    id: str
+    question: str
+    answer: str
+    fields: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def render(self, template: str) -> str:
+        """Fill ``template``'s ``{placeholders}`` from the row (``{{`` and ``}}`` are literal braces)."""
+        values = {**self.fields, "question": self.question}
+        try:
+            return template.format_map(values)
+        except KeyError as exc:
+            name = exc.args[0]
+            raise TaskSetError(
+                f"prompt placeholder {{{name}}} has no value in task {self.id!r}; add a {name!r} field "
+                f"to the data rows or remove it from the prompt (write {{{{ }}}} for literal braces)"
+            ) from exc
+        except (IndexError, ValueError, AttributeError) as exc:
+            raise TaskSetError(
+                f"prompt is not a valid template ({exc}); write literal braces as {{{{ and }}}}"
+            ) from exc
+
+
+@dataclass(frozen=True)
+class TaskSet:
+    """A parsed ``task.toml``; the data is read on first use of :meth:`split`."""
+
+    name: str
+    toolset: str
+    agent: str
+    evaluator: str
+    prompt: str
+    path: Path
+    train: str | None
+    test: str | None
+    train_size: int | None = None
+    test_size: int | None = None
+    seed: int = 0
+    description: str = ""
+    # Not init fields, so dataclasses.replace() starts with an empty cache.
+    _cache: dict[str, list[Task]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+
+    @property
+    def folder(self) -> Path:
+        """The folder holding ``task.toml``."""
+        return self.path.parent
+
+    def load_evaluator(self) -> Evaluator:
+        """The answer checker this task set names (a custom module may sit in the task folder)."""
+        return get_evaluator(self.evaluator, search_path=self.folder)
+
+    def split(self, name: Split) -> list[Task]:
+        """The split's tasks, sampled to ``train_size``/``test_size`` (stable for a given seed)."""
+        _check_split(name)
+        with self._lock:
+            if name not in self._cache:
+                self._cache[name] = self._load_split(name)
+            return list(self._cache[name])
+
+    def data_path(self, split: Split) -> Path:
+        """The split's data file, with ``~`` and ``${VARIABLES}`` expanded; it must exist."""
+        _check_split(split)
+        raw = self.train if split == "train" else self.test
+        if raw is None:
+            raise TaskSetError(f'{self._label()}: no {split} split; add {split} = "<file>.jsonl" to {self.path}')
+        path = Path(os.path.expanduser(_expand_variables(raw, self._label())))
+        path = path if path.is_absolute() else self.folder / path
+        if not path.is_file():
+            hint = _missing_file_hint(raw, self.path, split)
+            raise TaskSetError(f"{self._label()}: data file {raw} not found ({path}); {hint}")
+        return path
+
+    def _load_split(self, name: Split) -> list[Task]:
+        path = self.data_path(name)
+        rows = _read_rows(path, name)
+        size = self.train_size if name == "train" else self.test_size
+        other: Split = "test" if name == "train" else "train"
+        if self._shares_file(path, other):
+            chosen = self._disjoint_sample(rows, name, path)
+        elif size is None or size >= len(rows):
+            chosen = rows
+        else:
+            chosen = _ranked(rows, self.seed)[:size]
+        return [task for _, task in sorted(chosen, key=lambda row: row[0])]  # file order
+
+    def _shares_file(self, path: Path, other: Split) -> bool:
+        if (self.train if other == "train" else self.test) is None:
+            return False
+        try:
+            return self.data_path(other).resolve() == path.resolve()
+        except TaskSetError:
+            return False
+
+    def _disjoint_sample(self, rows: list[_Row], name: Split, path: Path) -> list[_Row]:
+        if self.train_size is None:
+            raise TaskSetError(
+                f"{self._label()}: train and test both read {path.name}; set train_size so the train "
+                "sample can be kept apart from the test sample"
+            )
+        test_size = len(rows) - self.train_size if self.test_size is None else self.test_size
+        if self.train_size + test_size > len(rows) or test_size <= 0:
+            asked = f"train_size {self.train_size}" + (f" + test_size {test_size}" if self.test_size else "")
+            raise TaskSetError(
+                f"{self._label()}: {asked} leaves too few of the {len(rows)} rows of {path.name} for disjoint "
+                "train and test samples; lower the sizes"
+            )
+        ranked = _ranked(rows, self.seed)
+        # Test first, so that changing train_size never changes the test sample.
+        return ranked[:test_size] if name == "test" else ranked[test_size : test_size + self.train_size]
+
+    def _label(self) -> str:
+        return _label(self.folder)
+
+
+def _check_split(name: str) -> None:
+    if name not in ("train", "test"):
+        raise TaskSetError(f"unknown split {name!r}; use 'train' or 'test'")
+
+
+def _ranked(rows: list[_Row], seed: int) -> list[_Row]:
+    # A hash of (seed, line index): stable across machines and Python versions, unlike random.
+    return sorted(rows, key=lambda row: hashlib.sha256(f"{seed}:{row[0]}".encode()).digest())
+
+
+def _expand_variables(raw: str, label: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        variable = match["braced"] or match["plain"]
+        value = os.environ.get(variable)
+        if not value:
+            rest = raw[match.end() :].lstrip("/\\") or "the data"
+            raise TaskSetError(
+                f"{label}: data file {raw} needs {variable}, which is not set; set {variable} to the "
+                f"folder holding {rest} (see tasks/README.md)"
+            )
+        return value
+
+    return _VARIABLE.sub(replace, raw)
+
+
+def _missing_file_hint(raw: str, toml_path: Path, split: str) -> str:
+    match = _VARIABLE.search(raw)
+    if match:
+        variable = match["braced"] or match["plain"]
+        rest = raw[match.end() :].lstrip("/\\")
+        return f"set {variable} to the folder holding {rest} (see tasks/README.md)"
+    return f"put the file there or change {split} in {toml_path}"
+
+
+def _read_rows(path: Path, split: Split) -> list[_Row]:
+    rows: list[_Row] = []
+    seen: dict[str, int] = {}
+    with path.open(encoding="utf-8") as lines:
+        for index, line in enumerate(lines):
+            if not line.strip():
+                continue
+            task = _parse_row(line, path, index, split)
+            if task.id in seen:
+                raise TaskSetError(
+                    f"{path}:{index + 1}: duplicate id {task.id!r} (also on line {seen[task.id]}); ids must be unique"
+                )
+            seen[task.id] = index + 1
+            rows.append((index, task))
+    if not rows:
+        raise TaskSetError(f"{path}: no rows; add one JSON object per line with question and answer")
+    return rows
+
+
+def _parse_row(line: str, path: Path, index: int, split: Split) -> Task:
+    where = f"{path}:{index + 1}"
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise TaskSetError(
+            f"{where}: invalid JSON ({exc.msg} at column {exc.colno}); one JSON object per line"
+        ) from exc
+    if not isinstance(row, dict):
+        raise TaskSetError(f"{where}: a row must be a JSON object with question and answer, not {type(row).__name__}")
+    for key in ("question", "answer"):
+        if key not in row:
+            raise TaskSetError(f"{where}: row has no {key!r} field; every row needs question and answer")
+    if not isinstance(row["question"], str):
+        raise TaskSetError(f"{where}: 'question' must be a string")
+    try:
+        answer = format_answer(row["answer"])
+    except TypeError as exc:
+        raise TaskSetError(f"{where}: {exc}") from exc
+    task_id = str(row["id"]) if row.get("id") is not None else f"{split}-{index}"
+    return Task(id=task_id, question=row["question"], answer=answer, fields=row)
+
+
+# --------------------------------------------------------------------------- task.toml
+
+
+def load_task_set(spec: str | Path, repo_root: Path) -> TaskSet:
+    """Load a task set by name (a folder under ``<repo_root>/tasks/``), folder, or ``task.toml`` path."""
+    return _parse_task_file(_find_task_file(spec, repo_root))
+
+
+def list_task_sets(repo_root: Path) -> list[TaskSet]:
+    """Every task set under ``<repo_root>/tasks/``, by name; a broken one raises its error."""
+    tasks_dir = Path(repo_root) / TASKS_DIR
+    if not tasks_dir.is_dir():
+        return []
+    files = sorted(tasks_dir.glob(f"*/{TASK_FILE}"))
+    return sorted((_parse_task_file(path) for path in files), key=lambda task_set: task_set.name)
+
+
+def _find_task_file(spec: str | Path, repo_root: Path) -> Path:
+    text = str(spec)
+    is_name = "/" not in text and os.sep not in text and not text.endswith(".toml")
+    if is_name:
+        candidate = Path(repo_root) / TASKS_DIR / text / TASK_FILE
+        if candidate.is_file():
+            return candidate
+        if Path(text).is_dir() and (Path(text) / TASK_FILE).is_file():
+            return Path(text) / TASK_FILE  # a folder in the working directory
+        available = sorted(p.parent.name for p in (Path(repo_root) / TASKS_DIR).glob(f"*/{TASK_FILE}"))
+        raise TaskSetError(
+            f"unknown task set {text!r}; available: {', '.join(available) or 'none'} "
+            f"(folders under {Path(repo_root) / TASKS_DIR} with a {TASK_FILE})"
+        )
+    path = Path(text).expanduser()
+    for candidate in (path, Path(repo_root) / path) if not path.is_absolute() else (path,):
+        if candidate.is_dir() and (candidate / TASK_FILE).is_file():
+            return candidate / TASK_FILE
+        if candidate.is_file():
+            return candidate
+    raise TaskSetError(
+        f"task set {text!r} not found; give a name under tasks/, a folder with a {TASK_FILE}, or its path"
+    )
+
+
+def _parse_task_file(path: Path) -> TaskSet:
+    label = f"{_label(path.parent)}/{TASK_FILE}"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise TaskSetError(f"{label}: invalid TOML ({exc}); fix the syntax") from exc
+    _check_keys(data, label)
+    agent = data.get("agent", "tools")
+    if agent not in AGENTS:
+        raise TaskSetError(f"{label}: unknown agent {agent!r}; use one of {', '.join(AGENTS)}")
+    evaluator = data.get("evaluator", "math")
+    problem = check_evaluator_spec(evaluator)
+    if problem:
+        raise TaskSetError(f"{label}: {problem}")
+    if "toolset" not in data:
+        raise TaskSetError(f'{label}: missing toolset; add toolset = "<name>" (the package under registry/)')
+    if not data["toolset"].isidentifier():
+        raise TaskSetError(
+            f"{label}: toolset {data['toolset']!r} is not a Python identifier; use letters, digits and _"
+        )
+    if "train" not in data and "test" not in data:
+        raise TaskSetError(f'{label}: no data; add train = "train.jsonl" and/or test = "test.jsonl"')
+    prompt = data.get("prompt", DEFAULT_PROMPT)
+    _check_prompt(prompt, label)
+    return TaskSet(
+        name=data.get("name", path.parent.name),
+        toolset=data["toolset"],
+        agent=agent,
+        evaluator=evaluator,
+        prompt=prompt,
+        path=path.resolve(),
+        train=data.get("train"),
+        test=data.get("test"),
+        train_size=data.get("train_size"),
+        test_size=data.get("test_size"),
+        seed=data.get("seed", 0),
+        description=data.get("description", ""),
+    )
+
+
+def _check_keys(data: dict[str, Any], label: str) -> None:
+    for key, value in data.items():
+        if key not in _KEYS:
+            close = difflib.get_close_matches(key, _KEYS, n=1)
+            suggestion = f"did you mean {close[0]!r}? " if close else ""
+            raise TaskSetError(f"{label}: unknown key {key!r}; {suggestion}allowed: {', '.join(_KEYS)}")
+        expected, description = _KEYS[key]
+        # bool is an int in Python; `seed = true` is a mistake, not 1.
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise TaskSetError(f"{label}: {key} must be {description}, not {_toml_type(value)} ({value!r})")
+        if key.endswith("_size") and value <= 0:
+            raise TaskSetError(f"{label}: {key} must be a positive integer, not {value}")
+
+
+def _toml_type(value: object) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array", dict: "a table"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _check_prompt(prompt: str, label: str) -> None:
+    try:
+        placeholders = [name for _, name, _, _ in string.Formatter().parse(prompt) if name is not None]
+    except ValueError as exc:
+        raise TaskSetError(
+            f"{label}: prompt is not a valid template ({exc}); write literal braces as {{{{ and }}}}"
+        ) from exc
+    if "" in placeholders or any(name.isdigit() for name in placeholders):
+        raise TaskSetError(
+            f"{label}: prompt has an empty placeholder {{}}; write literal braces as {{{{}}}} (e.g. \\boxed{{{{}}}})"
+        )
+
+
+def _label(folder: Path) -> str:
+    # "tasks/math-algebra" reads better than an absolute path when the set lives in a repo.
+    folder = Path(folder)
+    if folder.parent.name == TASKS_DIR:
+        return f"{TASKS_DIR}/{folder.name}"
+    return str(folder)
