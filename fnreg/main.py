@@ -38,13 +38,17 @@ def cli(repo: str | None) -> None:
 
 def _register() -> None:
     from fnreg.commands.apply import apply_command
+    from fnreg.commands.demo import demo_command
     from fnreg.commands.diff import diff_command
     from fnreg.commands.eval import eval_command, eval_merge_command
     from fnreg.commands.init import init_command
     from fnreg.commands.list import list_command
     from fnreg.commands.log import log_command
+    from fnreg.commands.package import package_command
+    from fnreg.commands.report import report_command
     from fnreg.commands.show import show_command
     from fnreg.commands.tools import tools_command
+    from fnreg.commands.train import train_command
 
     for command in (
         init_command,
@@ -56,6 +60,10 @@ def _register() -> None:
         diff_command,
         eval_command,
         eval_merge_command,
+        package_command,
+        train_command,
+        report_command,
+        demo_command,
     ):
         cli.add_command(command)
 

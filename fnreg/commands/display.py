@@ -28,7 +28,7 @@ def accuracy(correct: int, done: int) -> str:
 
 
 def usage_text(usage: Usage) -> str:
-    return f"{usage.total_tokens:,} tokens, {usage.cost_text()}"
+    return f"{usage.total_tokens:,} tokens, cost {usage.cost_text()}"
 
 
 def eval_summary(result: EvalResult, title: str) -> Table:
@@ -44,4 +44,101 @@ def eval_summary(result: EvalResult, title: str) -> Table:
     table.add_row("wall time", f"{result.wall_time:.1f} s")
     if result.interrupted:
         table.add_row("interrupted", "yes: only finished tasks are counted")
+    return table
+
+
+class TrainDisplay:
+    """Renders training events: a progress bar per evaluation and a line per action and epoch."""
+
+    def __init__(self, console, usage_meter=None) -> None:
+        self.console = console
+        self.usage_meter = usage_meter
+        self.progress: Progress | None = None
+        self.bar = None
+        self.actions = 0
+
+    def show(self, event) -> None:
+        handler = getattr(self, f"_{type(event).__name__}", None)
+        if handler is not None:
+            handler(event)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+    def _extra(self) -> str:
+        usage = self.usage_meter.total if self.usage_meter is not None else None
+        spent = f" · {usage_text(usage)}" if usage is not None else ""
+        return f"actions {self.actions}{spent}"
+
+    def _RunStarted(self, event) -> None:
+        verb = "resuming" if event.resumed else "training"
+        self.console.print(f"[bold]{verb}[/] toolset [cyan]{event.toolset}[/] on branch [cyan]{event.branch}[/]")
+        self.console.print(f"[dim]worktree {event.worktree}[/]")
+
+    def _EvaluationStarted(self, event) -> None:
+        self.close()
+        self.progress = task_progress(self.console)
+        self.progress.start()
+        label = {"baseline": "baseline", "best": "best set", "candidate": "candidate", "test": "test split"}[
+            event.phase
+        ]
+        self.bar = self.progress.add_task(
+            f"epoch {event.epoch} {label}", total=event.tasks, accuracy="-", extra=self._extra()
+        )
+
+    def _TaskFinished(self, event) -> None:
+        if self.progress is not None:
+            self.progress.update(
+                self.bar, completed=event.done, accuracy=accuracy(event.correct, event.done), extra=self._extra()
+            )
+
+    def _EvaluationFinished(self, event) -> None:
+        self.close()
+
+    def _ActionApplied(self, event) -> None:
+        self.close()
+        self.actions += 1
+        applied = event.applied
+        mark = {"add_function": "[green]+[/]", "revise_function": "[yellow]~[/]", "remove_function": "[red]-[/]"}
+        self.console.print(f"  {mark[applied.action.kind]} {applied.action.summary()} [dim]({applied.commit[:10]})[/]")
+
+    def _ActionRejected(self, event) -> None:
+        self.close()
+        self.console.print(f"  [red]✗[/] {event.tool} rejected: {event.errors[-1] if event.errors else 'invalid'}")
+
+    def _EpochFinished(self, event) -> None:
+        self.close()
+        verdict = {
+            "baseline": "[bold]baseline[/]",
+            "improved": "[bold green]improved: kept[/]",
+            "rolled_back": "[bold red]no improvement: rolled back[/]",
+            "no_change": "[yellow]no action: nothing to evaluate[/]",
+        }[event.decision]
+        self.console.print(
+            f"epoch {event.epoch}: train {event.score:.1%} (best {event.best_score:.1%}) {verdict} "
+            f"[dim]· {usage_text(event.usage)} · patience {event.patience_used}[/]"
+        )
+
+
+def run_summary(finished, report_hint: str | None = None) -> Table:
+    table = Table(title="training finished", title_justify="left", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("")
+    reasons = {
+        "epochs": "all epochs done",
+        "early_stop": "early stop (patience reached)",
+        "budget": "budget reached",
+        "finished": "already finished",
+    }
+    table.add_row("stopped", reasons[finished.reason])
+    table.add_row("best", f"epoch {finished.best_epoch}: train {finished.best_score:.1%}")
+    if finished.test_score is not None:
+        table.add_row("test", f"{finished.test_score:.1%}")
+    table.add_row("branch", finished.branch)
+    table.add_row("best tag", finished.tag)
+    table.add_row("usage", usage_text(finished.usage))
+    if report_hint:
+        table.add_row("report", report_hint)
     return table

@@ -15,6 +15,7 @@ import json
 import keyword
 import re
 import sys
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -38,6 +39,11 @@ _PACKAGE = re.compile(
 )
 _JSON_TYPES = {"string", "integer", "number", "boolean", "array", "object", "null"}
 _REFERENCE_KEYS = {"$ref", "$defs", "definitions", "$dynamicRef", "$recursiveRef"}
+# Keys of a whole object schema in `arguments` besides the parameters; the annotations are dropped.
+_OBJECT_SCHEMA_KEYS = {"type", "properties", "required", "additionalProperties", "description"}
+_SCHEMA_ANNOTATIONS = {"title", "$schema", "$id", "$comment", "examples"}
+# Bidirectional controls ("Trojan Source", CVE-2021-42574): they reorder how code is displayed.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Names a function module may not take: they would shadow fnreg or the toolset package.
 RESERVED_NAMES = {"fnreg", "registry", "tests", "conftest", "setup"}
 
@@ -90,20 +96,20 @@ def parse_action(data: str | bytes | Mapping[str, Any], *, kind: str | None = No
     name = _string_field(obj, "name", kind)
     check_function_name(name)
     reason = obj.get("reason")
-    reason = reason.strip() or None if isinstance(reason, str) else None
+    reason = "".join(c for c in reason if not _hidden(c, "\t\n")).strip() or None if isinstance(reason, str) else None
     if kind == "remove_function":
         return Action(kind=kind, name=name, reason=reason)
     missing = [f for f in ("description", "arguments", "code") if f not in obj]
     if missing:
         raise ActionError(f"{kind} {name}: missing field {missing[0]!r}")
-    description = _string_field(obj, "description", kind).strip()
+    description = _visible_text(_string_field(obj, "description", kind), "description", f"{kind} {name}").strip()
     if not description:
         raise ActionError(f"{kind} {name}: `description` is empty; say what the function does")
     if len(description) > MAX_DESCRIPTION_CHARS:
         raise ActionError(
             f"{kind} {name}: description has {len(description)} characters; the limit is {MAX_DESCRIPTION_CHARS}"
         )
-    code = _string_field(obj, "code", kind)
+    code = _visible_text(_string_field(obj, "code", kind), "code", f"{kind} {name}")
     if not code.strip():
         raise ActionError(f"{kind} {name}: `code` is empty")
     if len(code) > MAX_CODE_CHARS:
@@ -122,7 +128,7 @@ def parse_action(data: str | bytes | Mapping[str, Any], *, kind: str | None = No
 def _decode_object(data: Any, *, what: str) -> Mapping[str, Any]:
     """A JSON object from text, also when a model encoded it twice."""
     value = data
-    for _ in range(3):
+    for depth in range(3):
         if isinstance(value, bytes):
             value = value.decode("utf-8", errors="replace")
         if not isinstance(value, str):
@@ -130,6 +136,8 @@ def _decode_object(data: Any, *, what: str) -> Mapping[str, Any]:
         try:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
+            if depth:  # valid JSON holding a string that is not JSON itself: say it is a string
+                break
             raise ActionError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     if not isinstance(value, Mapping):
         raise ActionError(f"{what} must be a JSON object, not {_json_kind(value)}")
@@ -148,6 +156,28 @@ def _string_field(obj: Mapping[str, Any], key: str, kind: str) -> str:
     value = obj[key]
     if not isinstance(value, str):
         raise ActionError(f"{kind}: `{key}` must be a string, not {_json_kind(value)}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:  # JSON allows "\ud800"; no file or commit can hold it
+        raise ActionError(
+            f"{kind}: `{key}` is not valid Unicode text: unpaired surrogate {value[exc.start]!r} at position {exc.start}"
+        ) from None
+    return value
+
+
+def _hidden(char: str, allowed: str) -> bool:
+    return char in _BIDI_CONTROLS or (unicodedata.category(char) in ("Cc", "Cs") and char not in allowed)
+
+
+def _visible_text(value: str, key: str, where: str) -> str:
+    """Refuse control and bidirectional characters: a reviewer could not see what they do."""
+    for index, char in enumerate(value):
+        if _hidden(char, "\t\n\r\f"):
+            line = value.count("\n", 0, index) + 1
+            raise ActionError(
+                f"{where}: `{key}` contains the invisible character U+{ord(char):04X} at line {line}; "
+                "remove it (control and bidi characters hide what the text says from a reviewer)"
+            )
     return value
 
 
@@ -179,13 +209,20 @@ def parse_parameters(value: Any) -> dict[str, Any]:
     if not isinstance(schema, Mapping):
         raise ActionError(f"`arguments` must be a JSON object of parameters, not {_json_kind(schema)}")
     schema = dict(schema)
-    if schema.get("type") == "object" and set(schema) <= {
-        "type",
-        "properties",
-        "required",
-        "additionalProperties",
-        "description",
-    }:
+    if "type" in schema and not isinstance(schema["type"], Mapping):
+        # A whole schema rather than a mapping of parameter names (a parameter maps to a schema *object*).
+        if schema["type"] != "object":
+            raise ActionError(
+                f"`arguments` must be an object schema of named parameters, not a schema of type {schema['type']!r}"
+            )
+        refs = sorted(_REFERENCE_KEYS & set(schema))
+        if refs:
+            raise ActionError(f"`arguments` uses {refs[0]}; write each parameter's schema inline without references")
+        unknown = sorted(set(schema) - _OBJECT_SCHEMA_KEYS - _SCHEMA_ANNOTATIONS)
+        if unknown:
+            raise ActionError(
+                f"`arguments`: unsupported key {unknown[0]!r} in the object schema; give `properties` and `required`"
+            )
         properties = schema.get("properties", {})
         if not isinstance(properties, Mapping):
             raise ActionError("`arguments`: `properties` must be an object mapping parameter names to schemas")

@@ -9,15 +9,18 @@ never part of an fnreg commit.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import git as gitpython
-from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
+# Without git on PATH, GitPython raises at import; fnreg says so in one line instead (Git()).
+os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+import git as gitpython  # noqa: E402
+from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError  # noqa: E402
 
-from fnreg.errors import GitError
+from fnreg.errors import GitError  # noqa: E402
 
 NOTES_REF = "fnreg"
 _FIELD = "%x1f"
@@ -60,6 +63,8 @@ class Git:
     """A repository or one of its worktrees."""
 
     def __init__(self, path: str | os.PathLike[str] = ".") -> None:
+        if shutil.which("git") is None:
+            raise GitError("git is not installed or not on PATH; install git (https://git-scm.com) and try again")
         try:
             self.repo = gitpython.Repo(Path(path), search_parent_directories=True)
         except (InvalidGitRepositoryError, NoSuchPathError):

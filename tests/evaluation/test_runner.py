@@ -18,12 +18,13 @@ from fnreg.evaluation import EvalResult, TaskSetAdapter, load_task_set, merge_re
 from fnreg.llm import LLMClient, LLMSettings
 from fnreg.testing.scripted_agent import agent_policy
 from fnreg.testing.server import ChatServer, text
-from tests.conftest import REPO_ROOT, git
+from fnreg.testing.demo import DEMO_TASK
+from tests.conftest import git
 
 
 @pytest.fixture
 def demo_repo(git_repo: Path) -> Path:
-    shutil.copytree(REPO_ROOT / "tasks" / "demo", git_repo / "tasks" / "demo")
+    shutil.copytree(DEMO_TASK, git_repo / "tasks" / "demo")
     git(git_repo, "add", "-A")
     git(git_repo, "commit", "-qm", "demo task set")
     return git_repo

@@ -1,0 +1,132 @@
+"""``fnreg train TASK``: agent training on its own branch, with roll-back, early stop and resume."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from fnreg.commands.common import console, llm_options, make_client, open_registry, pop_llm_options
+from fnreg.commands.display import TrainDisplay, run_summary
+from fnreg.evaluation import load_task_set
+from fnreg.training import prepare_run, project_run, settings_from_project
+from fnreg.training.events import RunFinished
+from fnreg.training.launch import agent_tools
+from fnreg.training.pull_request import check_gh, open_pull_request
+from fnreg.training.report import write_report
+
+
+@click.command("train")
+@click.argument("task")
+@click.option("--epochs", type=click.IntRange(min=1), help="Optimizer steps (default 10).")
+@click.option("--max-actions", type=click.IntRange(min=1), help="Actions per step (default 3).")
+@click.option("--patience", type=click.IntRange(min=1), help="Epochs without improvement before stopping (default 3).")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Training tasks sampled per epoch (default: all).")
+@click.option("--seed", type=int, help="Seed of the batch sampling (default 0).")
+@click.option("--optimizer-model", help="Model of the optimizer (default: the agent's --model).")
+@click.option("--prompt-budget", type=click.IntRange(min=1000), help="Tokens per optimizer request (default 96000).")
+@click.option("--max-cost", type=float, help="Stop cleanly once this many USD are spent (needs [tool.fnreg.prices]).")
+@click.option("--max-tokens", type=click.IntRange(min=1), help="Stop cleanly once this many tokens are billed.")
+@click.option(
+    "--test", "test_split", is_flag=True, default=None, help="Evaluate the best functions on the test split at the end."
+)
+@click.option("--run-id", help="Name of the new run (default: date and time).")
+@click.option("--resume", metavar="RUN", help="Continue a run that was stopped or killed.")
+@click.option("--dry-run", is_flag=True, help="Print the projected LLM calls and tokens, spend nothing.")
+@click.option("--pr", is_flag=True, help="Push the run and open a pull request with `gh` at the end.")
+@llm_options
+@click.pass_context
+def train_command(ctx: click.Context, task: str, **kwargs) -> None:
+    """Train the toolset of TASK on a branch fnreg/<toolset>/<run> in its own worktree.
+
+    Your checkout is not touched. Each optimizer action is a commit, each evaluation an
+    empty commit with its score, a roll-back a revert; the best epoch gets a tag.
+    """
+    registry = open_registry(ctx)
+    llm_flags = pop_llm_options(kwargs)
+    pr, dry_run, resume, run_id = kwargs.pop("pr"), kwargs.pop("dry_run"), kwargs.pop("resume"), kwargs.pop("run_id")
+    optimizer_model = kwargs.pop("optimizer_model")
+    kwargs["test"] = kwargs.pop("test_split")
+    config, options = settings_from_project(registry.root, **kwargs, concurrency=llm_flags["concurrency"])
+    if dry_run:
+        _dry_run(registry, task, config, options, llm_flags, optimizer_model)
+        return
+    if pr:
+        check_gh()
+    client = make_client(registry.root, llm_flags, optimizer_model=optimizer_model)
+    options = replace(
+        options, concurrency=client.settings.concurrency if llm_flags["concurrency"] else options.concurrency
+    )
+    trainer = prepare_run(
+        registry.root, task, config, llm=client.settings, options=options, run=run_id, resume=resume, client=client
+    )
+    finished = _run(trainer, client)
+    output = registry.root / ".fnreg" / "reports" / finished.run
+    written = write_report(registry, finished.run, output)
+    console.print(run_summary(finished, str(written["report"])))
+    _next_steps(finished, written["report"])
+    if pr:
+        base = registry.git.branch() or "main"
+        url = open_pull_request(
+            registry.git,
+            branch=finished.branch,
+            tag=finished.tag,
+            base=base,
+            title=f"fnreg: trained toolset {trainer.toolset} (run {finished.run})",
+            body=written["report"],
+        )
+        console.print(f"pull request: {url}")
+
+
+def _run(trainer, client) -> RunFinished:
+    display = TrainDisplay(console, client.usage)
+    finished = None
+    try:
+        for event in trainer.run():
+            display.show(event)
+            if isinstance(event, RunFinished):
+                finished = event
+    except KeyboardInterrupt:
+        display.close()
+        console.print(f"[yellow]interrupted[/]: committed epochs are kept; continue with --resume {trainer.run_id}")
+        raise SystemExit(130) from None
+    finally:
+        display.close()
+        client.close()
+    assert finished is not None
+    return finished
+
+
+def _next_steps(finished: RunFinished, report: Path) -> None:
+    console.print("\n[bold]next[/]")
+    console.print(f"  fnreg diff HEAD {finished.tag}        # what training changed")
+    console.print(f"  git merge {finished.branch}      # take the trained functions")
+    console.print(f"  gh pr create --head {finished.branch} --body-file {report}   # or review them in a pull request")
+    console.print(f"  fnreg report {finished.run}          # report with the learning curve")
+
+
+def _dry_run(registry, task, config, options, llm_flags, optimizer_model) -> None:
+    from fnreg.config import llm_settings
+
+    task_set = load_task_set(task, registry.root)
+    llm = llm_settings(
+        registry.root, model=llm_flags["model"], base_url=llm_flags["base_url"], optimizer_model=optimizer_model
+    )
+    projection = project_run(task_set, config, options, llm, agent_tools(registry, task_set.toolset))
+    table = Table(title=f"projected upper bounds for {task_set.name} (nothing was sent)", title_justify="left")
+    for column in ("", "calls", "tokens"):
+        table.add_column(column, justify="right" if column else "left")
+    table.add_row(
+        f"agent ({projection.evaluations} evaluations × {projection.tasks} tasks)",
+        f"{projection.agent_calls:,}",
+        f"{projection.agent_tokens:,}",
+    )
+    table.add_row(
+        f"optimizer ({config.epochs} steps)", f"{projection.optimizer_calls:,}", f"{projection.optimizer_tokens:,}"
+    )
+    table.add_row("total", f"{projection.calls:,}", f"{projection.tokens:,}")
+    console.print(table)
+    cost = "unknown (set \\[tool.fnreg.prices])" if projection.cost_usd is None else f"${projection.cost_usd:,.2f}"
+    console.print(f"cost at most: {cost}; models: agent {llm.model}, optimizer {llm.model_for('optimizer')}")

@@ -1,0 +1,366 @@
+"""The training loop: the paper's Algorithm 2 with git as the checkpoint (DESIGN.md, made exact).
+
+::
+
+    F_best ← toolset at start;  H_best ← Eval(F_best, train)              # epoch 0
+    for epoch in 1..E:
+        step: up to max_actions optimizer actions, one commit each     # List B grows
+        H ← Eval(F, batch)
+        H > H_best (strict) → F_best, H_best ← F, H; failures ← []; r ← 0
+        else → git revert the epoch's actions; failures += (F, H); r += 1; r ≥ patience → stop
+    tag the best epoch commit;  optionally evaluate it on the test split
+
+:meth:`Trainer.run` yields :mod:`~fnreg.training.events` as it goes and can be resumed after
+a kill at any instant: everything it needs is read back from the branch (:mod:`.state`).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fnreg.evaluation.adapter import Adapter
+from fnreg.evaluation.runner import EvalResult, TaskResult
+from fnreg.evaluation.tasks import Task, TaskSet
+from fnreg.llm import Usage, UsageMeter
+from fnreg.optimizer import AgentOptimizer, Experience, FailedSet, OptimizerInputs, StepResult
+from fnreg.registry.history import (
+    EPOCH,
+    RUN,
+    SCORE,
+    TASKS,
+    TOOLSET,
+    epoch_message,
+    format_message,
+    percent,
+    rollback_message,
+)
+from fnreg.training.events import (
+    ActionApplied,
+    ActionRejected,
+    Decision,
+    EpochFinished,
+    EvaluationFinished,
+    EvaluationStarted,
+    Event,
+    Phase,
+    RunFinished,
+    RunStarted,
+    StopReason,
+    TaskFinished,
+)
+from fnreg.training.state import (
+    BEST_SCORE,
+    SPLIT,
+    EpochRecord,
+    RunState,
+    load_state,
+    read_epoch_note,
+    results_from_note,
+)
+from fnreg.training.workspace import Workspace
+
+Events = Generator[Event, None, Any]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How long and how hard to train (defaults from the paper, except patience)."""
+
+    #: Optimizer steps (the paper: 10).
+    epochs: int = 10
+    #: Epochs in a row without strict improvement before stopping (the paper's threshold: 10).
+    patience: int = 3
+    #: Tasks sampled per epoch (paper §3.3.4); None = the whole training split.
+    batch_size: int | None = None
+    #: Seed of the batch sampling.
+    seed: int = 0
+    #: Evaluate the best set on the test split at the end.
+    test: bool = False
+    #: End the run cleanly (best tag written) once this many USD or billed tokens were spent.
+    max_cost: float | None = None
+    max_tokens: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "patience"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+
+
+class Trainer:
+    """Trains one toolset on one task set, on a run branch in its own worktree."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        task_set: TaskSet,
+        adapter: Adapter,
+        optimizer: AgentOptimizer,
+        config: TrainConfig = TrainConfig(),
+        usage: UsageMeter | None = None,
+    ) -> None:
+        self.workspace = workspace
+        self.task_set = task_set
+        self.adapter = adapter
+        self.optimizer = optimizer
+        self.config = config
+        self.usage = usage or UsageMeter()
+        self.toolset = workspace.toolset
+        self.run_id = workspace.run
+
+    # ------------------------------------------------------------------ the loop
+
+    def run(self) -> Iterator[Event]:
+        """Train (or resume) to the end, yielding events; holds the toolset's lock throughout."""
+        with self.workspace.lock():
+            yield from self._run()
+
+    def _run(self) -> Events:
+        self.workspace.clean()
+        self.workspace.ensure_package()  # a run killed right after its branch was made lacks it
+        self.git = self.workspace.git()
+        self.registry = self.workspace.registry()
+        state = self._recover(self._state())
+        yield RunStarted(
+            self.run_id,
+            self.toolset,
+            self.workspace.branch,
+            str(self.workspace.path),
+            bool(state.epochs),
+            state.next_epoch,
+        )
+        if self.workspace.tag in self.git.tags(self.workspace.tag):
+            yield self._finished(state, "finished")
+            return
+        if not state.epochs:
+            yield from self._baseline()
+            state = self._state()
+        reason: StopReason = "epochs"
+        while state.next_epoch <= self.config.epochs:
+            if state.patience_used >= self.config.patience:
+                reason = "early_stop"
+                break
+            if self._over_budget():
+                reason = "budget"
+                break
+            finished = yield from self._epoch(state, state.next_epoch)
+            state = self._state()
+            if not finished:
+                reason = "budget"
+                break
+        else:
+            reason = "early_stop" if state.patience_used >= self.config.patience else "epochs"
+        if self.config.test and state.test is None:
+            yield from self._test(state)
+            state = self._state()
+        self._tag(state, reason)
+        yield self._finished(state, reason)
+
+    def _state(self) -> RunState:
+        return load_state(self.git, self.workspace.branch, self.run_id)
+
+    def _recover(self, state: RunState) -> RunState:
+        """Finish or drop what a killed run left half done."""
+        if state.pending:  # a step that was never evaluated: drop it, it is redone from the cache
+            self.git.run("reset", "--quiet", "--hard", f"{state.pending[0]}^")
+            state = self._state()
+        if state.epochs:
+            self._attach_scratch_note(state.epochs[-1])
+        if state.needs_rollback:
+            self._roll_back(state.epochs[-1])
+            state = self._state()
+        return state
+
+    def _baseline(self) -> Events:
+        tasks = self._batch(0)
+        result = yield from self._evaluate(0, "baseline", tasks)
+        commit = self._commit_epoch(0, result, result, "baseline", {})
+        yield EpochFinished(0, result.score, result.score, "baseline", commit, 0, result.usage)
+
+    def _epoch(self, state: RunState, epoch: int) -> Events:
+        """One optimizer step and its evaluation; False when the budget ran out mid-way."""
+        tasks = self._batch(epoch)
+        before = self.usage.snapshot()
+        best = state.best
+        assert best is not None
+        base = None if self._batched else self._best_results(best)
+        if base is None:  # batch training compares on the same batch; or the best note is missing
+            base = yield from self._evaluate(epoch, "best", tasks)
+        step = self.optimizer.step(self.registry, self.toolset, self._inputs(state, base), run=self.run_id, epoch=epoch)
+        for applied in step.applied:
+            yield ActionApplied(epoch, applied)
+        for rejection in step.rejected:
+            yield ActionRejected(epoch, rejection.tool, tuple(rejection.errors))
+        if self._over_budget() and step.applied:
+            self.git.run("reset", "--quiet", "--hard", f"{step.applied[0].commit}^")
+            return False
+        if not step.applied:
+            decision: Decision = "no_change"
+            result = base
+        else:
+            result = yield from self._evaluate(epoch, "candidate", tasks)
+            decision = "improved" if result.score > base.score else "rolled_back"
+        spent = self.usage.snapshot() - before
+        commit = self._commit_epoch(epoch, result, base, decision, self._step_record(step, spent))
+        if decision == "rolled_back":
+            self._roll_back(self._state().epochs[-1])
+        patience = 0 if decision == "improved" else self._state().patience_used
+        best_score = result.score if decision == "improved" else base.score
+        yield EpochFinished(epoch, result.score, best_score, decision, commit, patience, spent.total)
+        return True
+
+    # ------------------------------------------------------------------ evaluation
+
+    @property
+    def _batched(self) -> bool:
+        size = self.config.batch_size
+        return size is not None and size < len(self.task_set.split("train"))
+
+    def _batch(self, epoch: int) -> list[Task]:
+        """The epoch's training tasks: all of them, or a seeded sample (the same on resume)."""
+        tasks = self.task_set.split("train")
+        if not self._batched:
+            return tasks
+        chosen = set(random.Random(f"{self.config.seed}:{epoch}").sample(range(len(tasks)), self.config.batch_size))
+        return [t for i, t in enumerate(tasks) if i in chosen]
+
+    def _evaluate(self, epoch: int, phase: Phase, tasks: Sequence[Task]) -> Generator[Event, None, EvalResult]:
+        yield EvaluationStarted(epoch, phase, len(tasks))
+        started = time.monotonic()
+        results: list[TaskResult] = []
+        for result in self.adapter.evaluate(self.workspace.path, tasks):
+            results.append(result)
+            yield TaskFinished(epoch, phase, result, len(results), len(tasks), sum(r.correct for r in results))
+        order = {t.id: i for i, t in enumerate(tasks)}
+        results.sort(key=lambda r: order[r.task_id])
+        evaluation = EvalResult(results, time.monotonic() - started, meta={"phase": phase, "epoch": epoch})
+        yield EvaluationFinished(epoch, phase, evaluation)
+        return evaluation
+
+    def _best_results(self, best: EpochRecord) -> EvalResult | None:
+        """The best epoch's results from its note (the optimizer reads its conversations)."""
+        return results_from_note(read_epoch_note(self.git, best.commit))
+
+    def _inputs(self, state: RunState, base: EvalResult) -> OptimizerInputs:
+        failures = [FailedSet(self._sources(e.commit), e.score) for e in state.failures]
+        histories = [Experience(r.conversation.messages, r.correct, r.task_id) for r in base.results]
+        return OptimizerInputs(
+            best_sources=self._sources("HEAD"), best_score=base.score, histories=histories, failures=failures
+        )
+
+    def _sources(self, ref: str) -> dict[str, str]:
+        return self.registry.toolset(self.toolset, ref).sources()
+
+    def _test(self, state: RunState) -> Events:
+        best = state.best
+        assert best is not None
+        tasks = self.task_set.split("test")
+        result = yield from self._evaluate(best.epoch, "test", tasks)
+        message = format_message(
+            f"test: {percent(result.score)} with epoch {best.epoch}'s functions",
+            None,
+            [
+                (RUN, self.run_id),
+                (TOOLSET, self.toolset),
+                (EPOCH, best.epoch),
+                (SPLIT, "test"),
+                (SCORE, f"{result.score:.6f}"),
+                (TASKS, result.total),
+            ],
+        )
+        commit = self.git.commit_empty(message)
+        self.git.add_note(commit, json.dumps({"results": result.to_json()}))
+
+    # ------------------------------------------------------------------ writing history
+
+    def _commit_epoch(self, epoch: int, result: EvalResult, base: EvalResult, decision: Decision, record: dict) -> str:
+        """The epoch commit with its score trailers, then its note; the scratch copy bridges a crash in between."""
+        note = {"epoch": epoch, "decision": decision, "results": result.to_json(), **record}
+        if self._batched and base is not result:
+            note["best_results"] = base.to_json()
+        scratch = self.workspace.save_scratch(f"epoch-{epoch}.json", note)
+        extra = [(BEST_SCORE, f"{base.score:.6f}")]
+        message = epoch_message(
+            self.toolset,
+            self.run_id,
+            epoch,
+            score=result.score,
+            tasks=result.total,
+            best=decision in ("baseline", "improved"),
+            decision=decision,
+            extra=extra,
+        )
+        commit = self.git.commit_empty(message)
+        self.git.add_note(commit, json.dumps(note))
+        scratch.unlink(missing_ok=True)
+        return commit
+
+    def _attach_scratch_note(self, epoch: EpochRecord) -> None:
+        scratch = self.workspace.scratch / f"epoch-{epoch.epoch}.json"
+        if scratch.exists() and self.git.read_note(epoch.commit) is None:
+            self.git.add_note(epoch.commit, scratch.read_text(encoding="utf-8"))
+        scratch.unlink(missing_ok=True)
+
+    def _roll_back(self, epoch: EpochRecord) -> None:
+        message = rollback_message(
+            self.toolset,
+            self.run_id,
+            epoch.epoch,
+            score=epoch.score,
+            best_score=epoch.best_score,
+            reverted=list(reversed(epoch.actions)),
+        )
+        self.git.revert(list(reversed(epoch.actions)), message)
+
+    def _step_record(self, step: StepResult, spent: Any) -> dict[str, Any]:
+        return {
+            "actions": [
+                {"commit": a.commit, "kind": a.action.kind, "name": a.action.name, "reason": a.action.reason}
+                for a in step.applied
+            ],
+            "rejected": [{"tool": r.tool, "errors": r.errors} for r in step.rejected],
+            "terminated": step.terminated,
+            "usage": {"total": spent.total.to_json(), **{k: v.to_json() for k, v in spent.roles.items()}},
+        }
+
+    def _tag(self, state: RunState, reason: StopReason) -> None:
+        best = state.best
+        assert best is not None
+        lines = [
+            f"best epoch {best.epoch} of run {self.run_id}: train {percent(best.score)} on {best.tasks} tasks",
+            f"stopped: {reason.replace('_', ' ')} after epoch {state.epochs[-1].epoch}",
+        ]
+        if state.test is not None:
+            lines.append(f"test: {percent(float(state.test.trailer(SCORE) or 0))} on {state.test.trailer(TASKS)} tasks")
+        lines.append(f"usage this session: {self.usage.total}")
+        self.git.tag(self.workspace.tag, best.commit, "\n".join(lines) + "\n", force=True)
+
+    def _finished(self, state: RunState, reason: StopReason) -> RunFinished:
+        best = state.best
+        assert best is not None
+        test = float(state.test.trailer(SCORE) or 0) if state.test is not None else None
+        return RunFinished(
+            run=self.run_id,
+            reason=reason,
+            best_epoch=best.epoch,
+            best_score=best.score,
+            best_commit=best.commit,
+            tag=self.workspace.tag,
+            branch=self.workspace.branch,
+            worktree=str(self.workspace.path),
+            usage=self.usage.total,
+            test_score=test,
+        )
+
+    def _over_budget(self) -> bool:
+        total: Usage = self.usage.total
+        if self.config.max_tokens is not None and total.billed_tokens >= self.config.max_tokens:
+            return True
+        cost = total.cost_usd
+        return self.config.max_cost is not None and cost is not None and cost >= self.config.max_cost

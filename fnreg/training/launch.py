@@ -1,0 +1,169 @@
+"""Putting a training run together from settings: the library call behind ``fnreg train``.
+
+::
+
+    from fnreg.training import TrainConfig, prepare_run
+    trainer = prepare_run(".", "math-algebra", TrainConfig(epochs=5), llm=LLMSettings(model="gpt-4o-mini"))
+    for event in trainer.run():
+        print(event)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from fnreg.agents import PYTHON_TOOL, AgentLimits
+from fnreg.config import project_settings
+from fnreg.evaluation import TaskSetAdapter, load_task_set
+from fnreg.evaluation.tasks import TaskSet
+from fnreg.llm import LLMClient, LLMSettings, count_message_tokens
+from fnreg.errors import FnregError
+from fnreg.optimizer import AgentOptimizer
+from fnreg.registry import Registry
+from fnreg.training.engine import TrainConfig, Trainer
+from fnreg.training.workspace import Workspace
+
+DEFAULT_PROMPT_BUDGET = 96_000
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything about a run beyond the training schedule (``TrainConfig``)."""
+
+    #: Optimizer actions per step (the paper: 3).
+    max_actions: int = 3
+    #: Token budget of each optimizer request.
+    prompt_budget: int = DEFAULT_PROMPT_BUDGET
+    agent_limits: AgentLimits = field(default_factory=AgentLimits)
+    #: Tasks evaluated at once.
+    concurrency: int = 4
+
+
+def settings_from_project(root: Path, **flags: Any) -> tuple[TrainConfig, RunOptions]:
+    """Schedule and options: non-None ``flags`` over ``[tool.fnreg]`` over the defaults."""
+    project = project_settings(root)
+    values = {k: v for k, v in project.items()} | {k: v for k, v in flags.items() if v is not None}
+    config = TrainConfig(**{f.name: values[f.name] for f in fields(TrainConfig) if f.name in values})
+    limit_values: dict[str, Any] = {}
+    if "max_turns" in values:
+        limit_values["max_turns"] = values["max_turns"]
+    if "task_timeout" in values:
+        limit_values["task_timeout"] = float(values["task_timeout"])
+    limits = AgentLimits(**limit_values)
+    options = RunOptions(
+        max_actions=values.get("max_actions", 3),
+        prompt_budget=values.get("prompt_budget", DEFAULT_PROMPT_BUDGET),
+        agent_limits=limits,
+        concurrency=values.get("concurrency", 4),
+    )
+    if options.max_actions < 1:
+        raise ValueError("max_actions must be at least 1")
+    return config, options
+
+
+def prepare_run(
+    repo: str | os.PathLike[str],
+    task: str,
+    config: TrainConfig = TrainConfig(),
+    *,
+    llm: LLMSettings,
+    options: RunOptions = RunOptions(),
+    run: str | None = None,
+    resume: str | None = None,
+    client: LLMClient | None = None,
+) -> Trainer:
+    """A Trainer for a new run (``run`` names it) or for resuming one (``resume``)."""
+    main = Registry(repo)
+    task_set = load_task_set(task, main.root)
+    if resume:
+        workspace = Workspace.find(main, resume)
+        if workspace.toolset != task_set.toolset:
+            raise FnregError(
+                f"run {workspace.run!r} trains toolset {workspace.toolset!r} but task set {task_set.name!r} "
+                f"uses {task_set.toolset!r}; resume it with its own task set"
+            )
+    else:
+        workspace = Workspace.create(main, task_set.toolset, run=run)
+    client = client or LLMClient(llm)
+    adapter = TaskSetAdapter(
+        task_set, client, concurrency=options.concurrency, package=main.package, agent_limits=options.agent_limits
+    )
+    optimizer = AgentOptimizer(client, max_actions=options.max_actions, prompt_budget=options.prompt_budget)
+    return Trainer(workspace, task_set, adapter, optimizer, config, usage=client.usage)
+
+
+@dataclass(frozen=True)
+class Projection:
+    """What a run would cost at most, before spending anything (``--dry-run``)."""
+
+    tasks: int
+    evaluations: int
+    agent_calls: int
+    agent_tokens: int
+    optimizer_calls: int
+    optimizer_tokens: int
+    cost_usd: float | None
+
+    @property
+    def calls(self) -> int:
+        return self.agent_calls + self.optimizer_calls
+
+    @property
+    def tokens(self) -> int:
+        return self.agent_tokens + self.optimizer_tokens
+
+
+def project_run(
+    task_set: TaskSet, config: TrainConfig, options: RunOptions, llm: LLMSettings, tools: list[dict]
+) -> Projection:
+    """Upper bounds on LLM calls and tokens: every task uses every turn, every step every retry."""
+    train = task_set.split("train")
+    batch = min(config.batch_size or len(train), len(train))
+    evaluations = 1 + config.epochs * (2 if config.batch_size and batch < len(train) else 1)
+    turns = options.agent_limits.max_turns
+    sample = train[: min(5, len(train))]
+    first = max(
+        (
+            count_message_tokens([{"role": "user", "content": t.render(task_set.prompt)}], tools, llm.model)
+            for t in sample
+        ),
+        default=0,
+    )
+    # Each turn resends the conversation so far: about turns^2 / 2 first-request sizes, plus replies.
+    per_task = first * turns * (turns + 1) // 2 + 300 * turns
+    agent_calls = evaluations * batch * turns
+    agent_tokens = evaluations * batch * per_task
+    optimizer_calls = config.epochs * options.max_actions * 3
+    optimizer_tokens = optimizer_calls * options.prompt_budget
+    test = len(task_set.split("test")) if config.test else 0
+    agent_calls += test * turns
+    agent_tokens += test * per_task
+    return Projection(
+        batch,
+        evaluations,
+        agent_calls,
+        agent_tokens,
+        optimizer_calls,
+        optimizer_tokens,
+        _cost(llm, agent_tokens, optimizer_tokens),
+    )
+
+
+def _cost(llm: LLMSettings, agent_tokens: int, optimizer_tokens: int) -> float | None:
+    agent_price = llm.price_for(llm.model)
+    optimizer_price = llm.price_for(llm.model_for("optimizer"))
+    if agent_price is None or optimizer_price is None:
+        return None
+    # Prompts dominate: price everything at the prompt rate, and a tenth at the completion rate on top.
+    return sum(
+        tokens * (price[0] + 0.1 * price[1]) / 1e6
+        for tokens, price in ((agent_tokens, agent_price), (optimizer_tokens, optimizer_price))
+    )
+
+
+def agent_tools(main: Registry, toolset: str) -> list[dict[str, Any]]:
+    """The tools the agent would be offered at HEAD (for projecting request sizes)."""
+    return [*main.toolset(toolset, "HEAD").openai_tools(), PYTHON_TOOL]

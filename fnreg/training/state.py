@@ -1,0 +1,132 @@
+"""A run's state, recomputed from its branch: trailers say what happened, notes hold the details.
+
+Nothing about a run is kept anywhere else, so a run killed at any instant resumes from what
+git has: finished epochs are never redone, an unfinished step is dropped and redone (its
+LLM calls come from the cache), a roll-back that was decided but not written is written.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from fnreg.evaluation.runner import EvalResult
+from fnreg.registry import Git
+from fnreg.registry.git import CommitInfo
+from fnreg.registry.history import ACTION, DECISION, EPOCH, ROLLBACK_OF, RUN, SCORE, TASKS
+from fnreg.training.events import Decision
+
+SPLIT = "Fnreg-Split"
+BEST_SCORE = "Fnreg-Best-Score"  # the best set's score on the same tasks
+
+
+@dataclass
+class EpochRecord:
+    """One evaluated epoch (epoch 0 is the baseline)."""
+
+    epoch: int
+    commit: str
+    score: float
+    tasks: int
+    decision: Decision
+    #: Score of the best set on the same tasks (differs from the best epoch's with batch training).
+    best_score: float
+    #: The action commits the epoch's optimizer step made.
+    actions: list[str] = field(default_factory=list)
+    #: The commit that reverted them, for a rolled-back epoch.
+    rollback: str | None = None
+
+
+@dataclass
+class RunState:
+    run: str
+    #: The commit the run started from (parent of its first commit).
+    start: str | None
+    tip: str
+    epochs: list[EpochRecord] = field(default_factory=list)
+    #: Action commits after the last epoch commit: a step that was never evaluated.
+    pending: list[str] = field(default_factory=list)
+    test: CommitInfo | None = None
+
+    @property
+    def best(self) -> EpochRecord | None:
+        improved = [e for e in self.epochs if e.decision in ("baseline", "improved")]
+        return improved[-1] if improved else None
+
+    @property
+    def next_epoch(self) -> int:
+        return self.epochs[-1].epoch + 1 if self.epochs else 0
+
+    @property
+    def patience_used(self) -> int:
+        """Epochs without improvement since the best one (the early-stop counter)."""
+        best = self.best
+        return sum(1 for e in self.epochs if best is not None and e.epoch > best.epoch)
+
+    @property
+    def failures(self) -> list[EpochRecord]:
+        """Rolled-back epochs since the best one; the optimizer is shown their function sets."""
+        best = self.best
+        return [e for e in self.epochs if best is not None and e.epoch > best.epoch and e.decision == "rolled_back"]
+
+    @property
+    def needs_rollback(self) -> EpochRecord | None:
+        last = self.epochs[-1] if self.epochs else None
+        return last if last is not None and last.decision == "rolled_back" and last.rollback is None else None
+
+
+def load_state(git: Git, branch: str, run: str) -> RunState:
+    """Read the run's commits (newest back to where the run started) into a RunState."""
+    commits: list[CommitInfo] = []
+    start = None
+    for commit in git.log([branch]):
+        if commit.trailer(RUN) != run:
+            start = commit.sha
+            break
+        commits.append(commit)
+    state = RunState(run=run, start=start, tip=git.resolve(branch))
+    for commit in reversed(commits):
+        _apply(state, commit)
+    return state
+
+
+def _apply(state: RunState, commit: CommitInfo) -> None:
+    if commit.trailer(SPLIT) == "test":
+        state.test = commit
+    elif commit.trailer(ROLLBACK_OF):
+        if state.epochs:
+            state.epochs[-1].rollback = commit.sha
+    elif commit.trailer(ACTION):
+        state.pending.append(commit.sha)
+    elif commit.trailer(SCORE) is not None:
+        score = float(commit.trailer(SCORE) or 0)
+        state.epochs.append(
+            EpochRecord(
+                epoch=int(commit.trailer(EPOCH) or 0),
+                commit=commit.sha,
+                score=score,
+                tasks=int(commit.trailer(TASKS) or 0),
+                decision=commit.trailer(DECISION) or "improved",  # type: ignore[arg-type]
+                best_score=float(commit.trailer(BEST_SCORE) or score),
+                actions=state.pending,
+            )
+        )
+        state.pending = []
+
+
+def read_epoch_note(git: Git, commit: str) -> dict[str, Any] | None:
+    """The JSON note on an epoch commit (per-task results, usage, actions), if written."""
+    text = git.read_note(commit)
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def results_from_note(note: dict[str, Any] | None, key: str = "results") -> EvalResult | None:
+    if not note or key not in note:
+        return None
+    return EvalResult.from_json(note[key])

@@ -1,0 +1,1 @@
+"""Toolsets learned by fnreg: one subpackage per agent."""
