@@ -9,12 +9,14 @@ from __future__ import annotations
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import black
 
 from fnreg.errors import ConfigError
-from fnreg.llm.settings import LLMSettings, env_values
+
+if TYPE_CHECKING:
+    from fnreg.llm.settings import LLMSettings
 
 DEFAULT_PACKAGE = "registry"
 
@@ -116,6 +118,8 @@ _LLM_KEYS = (
 
 def llm_settings(root: Path, **flags: Any) -> LLMSettings:
     """LLM settings layered: non-None ``flags`` over the environment over ``[tool.fnreg]``."""
+    from fnreg.llm.settings import LLMSettings, env_values  # the registry layer must not load the LLM client
+
     project = project_settings(root)
     values: dict[str, Any] = {key: project[key] for key in _LLM_KEYS if key in project}
     if "prices" in project:

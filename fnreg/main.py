@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -9,9 +10,36 @@ import click
 from fnreg import __version__
 from fnreg.errors import FnregError
 
+#: Command name → "module:attribute"; a command's module is imported only when it runs,
+#: so ``fnreg list`` does not pay for the LLM client, the sandbox or matplotlib.
+COMMANDS = {
+    "demo": "fnreg.commands.demo:demo_command",
+    "init": "fnreg.commands.init:init_command",
+    "train": "fnreg.commands.train:train_command",
+    "eval": "fnreg.commands.eval:eval_command",
+    "eval-merge": "fnreg.commands.eval:eval_merge_command",
+    "report": "fnreg.commands.report:report_command",
+    "log": "fnreg.commands.log:log_command",
+    "list": "fnreg.commands.list:list_command",
+    "show": "fnreg.commands.show:show_command",
+    "tools": "fnreg.commands.tools:tools_command",
+    "diff": "fnreg.commands.diff:diff_command",
+    "apply": "fnreg.commands.apply:apply_command",
+    "package": "fnreg.commands.package:package_command",
+}
+
 
 class _Group(click.Group):
-    """Turns fnreg's own errors into a one-line message and a non-zero exit."""
+    """Loads commands on demand; turns fnreg's own errors into one line and a non-zero exit."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(module), attribute)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -34,41 +62,6 @@ class _UserError(click.ClickException):
 @click.option("-C", "repo", metavar="PATH", help="Run as if fnreg was started in PATH.")
 def cli(repo: str | None) -> None:
     """Train LLM agents by learning their functions as versioned Python source in git."""
-
-
-def _register() -> None:
-    from fnreg.commands.apply import apply_command
-    from fnreg.commands.demo import demo_command
-    from fnreg.commands.diff import diff_command
-    from fnreg.commands.eval import eval_command, eval_merge_command
-    from fnreg.commands.init import init_command
-    from fnreg.commands.list import list_command
-    from fnreg.commands.log import log_command
-    from fnreg.commands.package import package_command
-    from fnreg.commands.report import report_command
-    from fnreg.commands.show import show_command
-    from fnreg.commands.tools import tools_command
-    from fnreg.commands.train import train_command
-
-    for command in (
-        init_command,
-        apply_command,
-        list_command,
-        tools_command,
-        show_command,
-        log_command,
-        diff_command,
-        eval_command,
-        eval_merge_command,
-        package_command,
-        train_command,
-        report_command,
-        demo_command,
-    ):
-        cli.add_command(command)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> None:

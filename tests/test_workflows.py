@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from tests.conftest import REPO_ROOT
 
@@ -20,7 +19,8 @@ def test_workflows_match_githubs_schema():
     checker = Path(sys.executable).with_name("check-jsonschema")
     result = subprocess.run(
         [str(checker), "--builtin-schema", "vendor.github-workflows", *map(str, sorted(WORKFLOWS.glob("*.yml")))],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -45,17 +45,33 @@ def test_train_workflow_takes_inputs_and_secrets_only_from_settings():
 
 
 def test_missing_git_is_a_one_line_error(git_repo: Path, tmp_path: Path):
-    result = subprocess.run([sys.executable, "-m", "fnreg", "list"], cwd=git_repo, capture_output=True, text=True,
-                            env={**os.environ, "PATH": str(tmp_path)})
+    result = subprocess.run(
+        [sys.executable, "-m", "fnreg", "list"],
+        cwd=git_repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": str(tmp_path)},
+    )
     assert result.returncode != 0
-    assert result.stderr.strip() == "error: git is not installed or not on PATH; install git (https://git-scm.com) and try again"
+    assert (
+        result.stderr.strip()
+        == "error: git is not installed or not on PATH; install git (https://git-scm.com) and try again"
+    )
 
 
 def test_pr_without_gh_fails_before_training(git_repo: Path, tmp_path: Path):
     (tmp_path / "git").symlink_to(shutil.which("git"))
     env = {**os.environ, "PATH": str(tmp_path)}  # git, but no gh
     python = sys.executable
-    result = subprocess.run([python, "-m", "fnreg", "train", "unit-prices", "--pr", "--base-url", "http://127.0.0.1:9/v1"],
-                            cwd=git_repo, capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [python, "-m", "fnreg", "train", "unit-prices", "--pr", "--base-url", "http://127.0.0.1:9/v1"],
+        cwd=git_repo,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert result.returncode != 0
-    assert result.stderr.strip() == "error: --pr needs the GitHub CLI: install gh (https://cli.github.com) and run `gh auth login`"
+    assert (
+        result.stderr.strip()
+        == "error: --pr needs the GitHub CLI: install gh (https://cli.github.com) and run `gh auth login`"
+    )

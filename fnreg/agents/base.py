@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from fnreg.llm import Usage
+from fnreg.llm import LLMClient, Usage
 
 StopReason = Literal["answer", "turn_limit", "timeout", "token_limit"]
 
@@ -107,6 +107,40 @@ class Agent(Protocol):
     name: str
 
     def solve(self, prompt: str, tools: list[dict[str, Any]], runner: ToolRunner) -> Conversation: ...
+
+
+class LLMAgent:
+    """What both agents share: the client, their limits and model, the system message."""
+
+    name = "agent"
+
+    def __init__(
+        self,
+        client: LLMClient,
+        *,
+        limits: AgentLimits = AgentLimits(),
+        model: str | None = None,
+        package: str | None = None,
+        toolset: str | None = None,
+    ) -> None:
+        self.client = client
+        self.limits = limits
+        self.model = model
+        self.system = system_message(package, toolset)
+
+    @staticmethod
+    def finish(
+        messages: list[dict[str, Any]], answer: str | None, reason: StopReason, budget: Budget, calls: int, errors: int
+    ) -> Conversation:
+        return Conversation(
+            messages=messages,
+            final_answer=answer,
+            stop_reason=reason,
+            usage=budget.usage,
+            tool_calls=calls,
+            tool_errors=errors,
+            duration=budget.elapsed,
+        )
 
 
 class Budget:

@@ -14,17 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from fnreg.agents.base import (
-    PYTHON_TOOL,
-    PYTHON_TOOL_NAME,
-    AgentLimits,
-    Budget,
-    Conversation,
-    ToolRunner,
-    run_tool,
-    system_message,
-)
-from fnreg.llm import LLMClient
+from fnreg.agents.base import PYTHON_TOOL, PYTHON_TOOL_NAME, Budget, Conversation, LLMAgent, ToolRunner, run_tool
 
 _LABEL = r"^[ \t>*_`#]*{}[ \t*_`]*[:：][ \t*_]*"
 _OBSERVATION = re.compile(_LABEL.format(r"observation"), re.I | re.M)
@@ -111,24 +101,10 @@ def _first_json_object(text: str) -> Any:
     return None
 
 
-class ReactAgent:
+class ReactAgent(LLMAgent):
     """A ReAct loop over the toolset's functions and a python tool, in plain text."""
 
     name = "react"
-
-    def __init__(
-        self,
-        client: LLMClient,
-        *,
-        limits: AgentLimits = AgentLimits(),
-        model: str | None = None,
-        package: str | None = None,
-        toolset: str | None = None,
-    ) -> None:
-        self.client = client
-        self.limits = limits
-        self.model = model
-        self.system = system_message(package, toolset)
 
     def solve(self, prompt: str, tools: list[dict[str, Any]], runner: ToolRunner) -> Conversation:
         budget = Budget(self.limits)
@@ -148,17 +124,17 @@ class ReactAgent:
             messages.append({"role": "assistant", "content": kept})
             last_text = kept or last_text
             if step.final_answer is not None:
-                return self._finish(messages, step.final_answer, "answer", budget, calls, errors)
+                return self.finish(messages, step.final_answer, "answer", budget, calls, errors)
             if step.action is None:
                 if _BOXED.search(text):  # a plain answer without the format is still an answer
-                    return self._finish(messages, text.strip(), "answer", budget, calls, errors)
+                    return self.finish(messages, text.strip(), "answer", budget, calls, errors)
                 observation = "Invalid format: write an Action with its Action Input, or the Final Answer."
             else:
                 calls += 1
                 observation, ok = self._act(runner, by_name, step)
                 errors += not ok
             messages.append({"role": "user", "content": f"Observation: {observation}"})
-        return self._finish(messages, last_text, reason, budget, calls, errors)
+        return self.finish(messages, last_text, reason, budget, calls, errors)
 
     def _act(self, runner: ToolRunner, by_name: dict[str, dict[str, Any]], step: Step) -> tuple[str, bool]:
         name = step.action or ""
@@ -177,15 +153,3 @@ class ReactAgent:
         example = '{"code": "print(2 + 2)"}'
         lines += ["", FORMAT.format(names=", ".join(by_name), example=example)]
         return "\n".join(lines)
-
-    @staticmethod
-    def _finish(messages, answer, reason, budget: Budget, calls: int, errors: int) -> Conversation:
-        return Conversation(
-            messages=messages,
-            final_answer=answer,
-            stop_reason=reason,
-            usage=budget.usage,
-            tool_calls=calls,
-            tool_errors=errors,
-            duration=budget.elapsed,
-        )

@@ -4,36 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fnreg.agents.base import (
-    PYTHON_TOOL,
-    AgentLimits,
-    Budget,
-    Conversation,
-    ToolRunner,
-    run_tool,
-    system_message,
-)
-from fnreg.llm import LLMClient, MalformedCompletion
+from fnreg.agents.base import PYTHON_TOOL, Budget, Conversation, LLMAgent, ToolRunner, run_tool
+from fnreg.llm import MalformedCompletion
 
 
-class ToolsAgent:
+class ToolsAgent(LLMAgent):
     """Loops model turn → tool calls → tool results until the model answers without a tool call."""
 
     name = "tools"
-
-    def __init__(
-        self,
-        client: LLMClient,
-        *,
-        limits: AgentLimits = AgentLimits(),
-        model: str | None = None,
-        package: str | None = None,
-        toolset: str | None = None,
-    ) -> None:
-        self.client = client
-        self.limits = limits
-        self.model = model
-        self.system = system_message(package, toolset)
 
     def solve(self, prompt: str, tools: list[dict[str, Any]], runner: ToolRunner) -> Conversation:
         """Run one task to a final answer or a limit."""
@@ -50,7 +28,7 @@ class ToolsAgent:
             budget.record(completion.usage)
             messages.append(completion.message())
             if not completion.tool_calls:
-                return self._finish(messages, completion.content, "answer", budget, calls, errors)
+                return self.finish(messages, completion.content, "answer", budget, calls, errors)
             for call in completion.tool_calls:
                 calls += 1
                 try:
@@ -59,19 +37,7 @@ class ToolsAgent:
                     output, ok = f"error: {exc}", False
                 errors += not ok
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": output})
-        return self._finish(messages, _last_text(messages), reason, budget, calls, errors)
-
-    @staticmethod
-    def _finish(messages, answer, reason, budget: Budget, calls: int, errors: int) -> Conversation:
-        return Conversation(
-            messages=messages,
-            final_answer=answer,
-            stop_reason=reason,
-            usage=budget.usage,
-            tool_calls=calls,
-            tool_errors=errors,
-            duration=budget.elapsed,
-        )
+        return self.finish(messages, _last_text(messages), reason, budget, calls, errors)
 
 
 def _last_text(messages: list[dict[str, Any]]) -> str | None:

@@ -6,14 +6,16 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
 from fnreg.config import llm_settings
-from fnreg.llm import LLMClient
 from fnreg.registry import Registry
+
+if TYPE_CHECKING:
+    from fnreg.llm import LLMClient
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -79,6 +81,8 @@ LLM_OPTION_NAMES = ("model", "base_url", "concurrency", "timeout", "max_retries"
 
 def make_client(root: Path, options: dict[str, Any], **extra: Any) -> LLMClient:
     """The LLM client for a command, from its options (see :func:`llm_options`)."""
+    from fnreg.llm import LLMClient  # only commands that talk to an LLM pay for importing openai
+
     flags = {name: options.get(name) for name in ("model", "base_url", "concurrency", "timeout", "max_retries")}
     flags["record_path"] = Path(options["record"]) if options.get("record") else None
     flags["replay_path"] = Path(options["replay"]) if options.get("replay") else None

@@ -39,6 +39,9 @@ _PACKAGE = re.compile(
 )
 _JSON_TYPES = {"string", "integer", "number", "boolean", "array", "object", "null"}
 _REFERENCE_KEYS = {"$ref", "$defs", "definitions", "$dynamicRef", "$recursiveRef"}
+# Keywords holding one subschema, or a list of them: fnreg writes annotations from schema *objects*.
+_SUBSCHEMA_KEYS = {"items", "not", "contains", "if", "then", "else", "propertyNames"}
+_SUBSCHEMA_LIST_KEYS = {"anyOf", "oneOf", "allOf", "prefixItems"}
 # Keys of a whole object schema in `arguments` besides the parameters; the annotations are dropped.
 _OBJECT_SCHEMA_KEYS = {"type", "properties", "required", "additionalProperties", "description"}
 _SCHEMA_ANNOTATIONS = {"title", "$schema", "$id", "$comment", "examples"}
@@ -275,17 +278,33 @@ def _check_schema_node(node: Any, where: str, depth: int) -> None:
             raise ActionError(
                 f"`arguments`: {where} uses {sorted(refs)[0]}; write the schema inline without references"
             )
+        for key, value in node.items():
+            members = value if key in _SUBSCHEMA_LIST_KEYS and isinstance(value, list) else [value]
+            if (key in _SUBSCHEMA_KEYS or key in _SUBSCHEMA_LIST_KEYS) and not all(
+                isinstance(member, Mapping) for member in members
+            ):
+                raise ActionError(
+                    f"`arguments`: {where} has a non-object schema under {key!r}; "
+                    'write a schema object such as {"type": "string"}'
+                )
         types = node.get("type")
         for kind in types if isinstance(types, list) else [types] if types is not None else []:
-            if kind not in _JSON_TYPES:
+            if not isinstance(kind, str) or kind not in _JSON_TYPES:  # {"type": {}} must not crash
                 raise ActionError(
                     f"`arguments`: {where} has unknown type {kind!r}; use one of {', '.join(sorted(_JSON_TYPES))}"
                 )
-        for value in node.values():
+        for key, value in node.items():
+            _check_schema_node(key, where, depth + 1)
             _check_schema_node(value, where, depth + 1)
     elif isinstance(node, list):
         for value in node:
             _check_schema_node(value, where, depth + 1)
+    elif isinstance(node, str) and any(_hidden(char, "\t\n\r") for char in node):
+        char = next(char for char in node if _hidden(char, "\t\n\r"))
+        raise ActionError(
+            f"`arguments`: {where} contains the invisible character U+{ord(char):04X}; "
+            "remove it (control and bidi characters hide what the text says from a reviewer)"
+        )
 
 
 def parse_packages(value: Any) -> tuple[str, ...]:

@@ -107,6 +107,11 @@ class Git:
     # ------------------------------------------------------------------ state
 
     @property
+    def common_root(self) -> Path:
+        """The main working tree, also from one of its worktrees (where ``.fnreg/`` lives)."""
+        return Path(self.repo.common_dir).resolve().parent
+
+    @property
     def git_dir(self) -> Path:
         return Path(self.repo.git_dir)
 

@@ -608,7 +608,7 @@ def _param(
         raise ActionError(f"{where}: parameter `{name}`: {exc}") from None
     default: cst.BaseExpression | None = None
     if "default" in prop:
-        default = cst.parse_expression(_py_literal(prop["default"]))
+        default = _expression(_py_literal(prop["default"]), name, where)
     elif name not in effective["required"]:
         code_default = literal_value(module, old.default) if old is not None and old.default is not None else None
         if old is not None and old.default is not None and code_default is not None and _json_value(code_default):
@@ -616,7 +616,19 @@ def _param(
             default = old.default
         else:
             default = cst.Name("None")
-    return cst.Param(name=cst.Name(name), annotation=cst.Annotation(cst.parse_expression(annotation)), default=default)
+    return cst.Param(
+        name=cst.Name(name), annotation=cst.Annotation(_expression(annotation, name, where)), default=default
+    )
+
+
+def _expression(code: str, name: str, where: str) -> cst.BaseExpression:
+    """An annotation or default written from the schema; some schemas (``"enum": []``) have none."""
+    try:
+        return cst.parse_expression(code)
+    except cst.ParserSyntaxError:
+        raise ActionError(
+            f"{where}: parameter `{name}`: its schema cannot be written as Python (`{code[:60]}`)"
+        ) from None
 
 
 def _json_value(value: Any) -> bool:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from fnreg.config import black_mode, package_name
 from fnreg.errors import ActionError, GitError
 from fnreg.registry.actions import Action, parse_action
+from fnreg.registry.derive_cache import DerivationCache
 from fnreg.registry.git import Git
 from fnreg.registry.history import LogEntry, action_message, read_log
 from fnreg.registry.module_builder import PACKAGE_INIT, BuiltModule, build_init, build_module
@@ -78,9 +79,14 @@ class Registry:
         if ref is None:
             folder = self.root / base
             files = {p.name: p.read_bytes() for p in folder.glob("*.py")} if folder.is_dir() else {}
-            return load_toolset(name, files, base, None)
+            return load_toolset(name, files, base, None, cache=self._derivation_cache())
         commit = self.git.resolve(ref)
-        return load_toolset(name, self.git.read_dir(commit, base), base, commit)
+        return load_toolset(name, self.git.read_dir(commit, base), base, commit, cache=self._derivation_cache())
+
+    def _derivation_cache(self) -> DerivationCache | None:
+        """The on-disk cache, where fnreg already keeps state (never creates .fnreg/ just to list)."""
+        state = self.git.common_root / ".fnreg"
+        return DerivationCache(state / "cache" / "derived.sqlite") if state.is_dir() else None
 
     def log(
         self, *, toolset: str | None = None, run: str | None = None, revisions: list[str] | None = None

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from fnreg.errors import FnregError
+from fnreg.registry.derive_cache import DerivationCache, cache_key
 from fnreg.registry.schema import DerivedFunction, SchemaError, derive_function
 
 _TOOLSET_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -117,31 +118,51 @@ def is_function_module(filename: str) -> bool:
     return filename.endswith(".py") and not filename.startswith("_")
 
 
-def load_toolset(name: str, files: Mapping[str, bytes], base_path: str, commit: str | None) -> Toolset:
+def load_toolset(
+    name: str, files: Mapping[str, bytes], base_path: str, commit: str | None, *, cache: DerivationCache | None = None
+) -> Toolset:
     """Build a Toolset from the files of its folder (name → content)."""
-    functions: dict[str, FunctionInfo] = {}
-    problems: dict[str, str] = {}
-    for filename in sorted(files):
-        if not is_function_module(filename):
-            continue
-        func_name = filename[:-3]
-        source = files[filename].decode("utf-8", errors="replace")
-        path = f"{base_path}/{filename}"
-        try:
-            derived = _derive_cached(source, func_name)
-        except SchemaError as exc:
-            problems[path] = str(exc)
-            continue
-        functions[func_name] = FunctionInfo(
+    sources = {
+        filename[:-3]: files[filename].decode("utf-8", errors="replace")
+        for filename in sorted(files)
+        if is_function_module(filename)
+    }
+    derived, problems = _derive_all(sources, base_path, cache)
+    functions = {
+        func_name: FunctionInfo(
             name=func_name,
-            description=derived.description,
-            parameters=copy.deepcopy(derived.parameters),
-            requires=derived.requires,
-            path=path,
-            source=source,
-            warnings=derived.warnings,
+            description=result.description,
+            parameters=copy.deepcopy(result.parameters),
+            requires=result.requires,
+            path=f"{base_path}/{func_name}.py",
+            source=sources[func_name],
+            warnings=result.warnings,
         )
+        for func_name, result in derived.items()
+    }
     return Toolset(name=name, commit=commit, functions=functions, problems=problems)
+
+
+def _derive_all(
+    sources: Mapping[str, str], base_path: str, cache: DerivationCache | None
+) -> tuple[dict[str, DerivedFunction], dict[str, str]]:
+    keys = {func_name: cache_key(source, func_name) for func_name, source in sources.items()}
+    stored = cache.get_many(keys.values()) if cache is not None else {}
+    derived: dict[str, DerivedFunction] = {}
+    problems: dict[str, str] = {}
+    fresh: dict[str, DerivedFunction] = {}
+    for func_name, source in sources.items():
+        key = keys[func_name]
+        if key in stored:
+            derived[func_name] = stored[key]
+            continue
+        try:
+            derived[func_name] = fresh[key] = _derive_cached(source, func_name)
+        except SchemaError as exc:
+            problems[f"{base_path}/{func_name}.py"] = str(exc)
+    if cache is not None:
+        cache.put_many(fresh)
+    return derived, problems
 
 
 @lru_cache(maxsize=8192)

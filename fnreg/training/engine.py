@@ -26,7 +26,7 @@ from typing import Any
 from fnreg.evaluation.adapter import Adapter
 from fnreg.evaluation.runner import EvalResult, TaskResult
 from fnreg.evaluation.tasks import Task, TaskSet
-from fnreg.llm import Usage, UsageMeter
+from fnreg.llm import MeterSnapshot, Usage, UsageMeter
 from fnreg.optimizer import AgentOptimizer, Experience, FailedSet, OptimizerInputs, StepResult
 from fnreg.registry.history import (
     EPOCH,
@@ -93,6 +93,11 @@ class TrainConfig:
             raise ValueError("batch_size must be at least 1")
 
 
+def _usage_record(spent: MeterSnapshot) -> dict[str, Any]:
+    """Usage of one epoch for its note: the total and each role (agent, optimizer)."""
+    return {"total": spent.total.to_json(), **{role: usage.to_json() for role, usage in spent.roles.items()}}
+
+
 class Trainer:
     """Trains one toolset on one task set, on a run branch in its own worktree."""
 
@@ -127,6 +132,7 @@ class Trainer:
         self.git = self.workspace.git()
         self.registry = self.workspace.registry()
         state = self._recover(self._state())
+        self._spent_before = self._recorded_usage(state)
         yield RunStarted(
             self.run_id,
             self.toolset,
@@ -178,10 +184,11 @@ class Trainer:
         return state
 
     def _baseline(self) -> Events:
-        tasks = self._batch(0)
-        result = yield from self._evaluate(0, "baseline", tasks)
-        commit = self._commit_epoch(0, result, result, "baseline", {})
-        yield EpochFinished(0, result.score, result.score, "baseline", commit, 0, result.usage)
+        before = self.usage.snapshot()
+        result = yield from self._evaluate(0, "baseline", self._batch(0))
+        spent = self.usage.snapshot() - before
+        commit = self._commit_epoch(0, result, result, "baseline", {"usage": _usage_record(spent)})
+        yield EpochFinished(0, result.score, result.score, "baseline", commit, 0, spent.total)
 
     def _epoch(self, state: RunState, epoch: int) -> Events:
         """One optimizer step and its evaluation; False when the budget ran out mid-way."""
@@ -326,7 +333,7 @@ class Trainer:
             ],
             "rejected": [{"tool": r.tool, "errors": r.errors} for r in step.rejected],
             "terminated": step.terminated,
-            "usage": {"total": spent.total.to_json(), **{k: v.to_json() for k, v in spent.roles.items()}},
+            "usage": _usage_record(spent),
         }
 
     def _tag(self, state: RunState, reason: StopReason) -> None:
@@ -358,8 +365,16 @@ class Trainer:
             test_score=test,
         )
 
+    def _recorded_usage(self, state: RunState) -> Usage:
+        """What the run spent before this session, from its epoch notes (budgets cover the whole run)."""
+        total = Usage()
+        for epoch in state.epochs:
+            note = read_epoch_note(self.git, epoch.commit) or {}
+            total += Usage.from_json(note.get("usage", {}).get("total", {}))
+        return total
+
     def _over_budget(self) -> bool:
-        total: Usage = self.usage.total
+        total: Usage = self._spent_before + self.usage.total
         if self.config.max_tokens is not None and total.billed_tokens >= self.config.max_tokens:
             return True
         cost = total.cost_usd

@@ -94,9 +94,7 @@ def raise_no_epochs(run: str) -> None:
 
 def _row(git, epoch: EpochRecord) -> EpochRow:
     note = read_epoch_note(git, epoch.commit) or {}
-    usage = Usage.from_json(note.get("usage", {}).get("total", {})) if note.get("usage") else Usage()
-    if epoch.decision == "baseline" and "results" in note:
-        usage = Usage.from_json(note["results"].get("usage", {}))
+    usage = Usage.from_json(note.get("usage", {}).get("total", {}))
     actions = [f"{a['kind'].removesuffix('_function')} `{a['name']}`" for a in note.get("actions", [])]
     return EpochRow(
         epoch=epoch.epoch,

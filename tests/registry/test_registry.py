@@ -231,3 +231,16 @@ def test_a_missing_package_breaks_only_its_own_function(git_repo: Path):
         "4",
         "needs_missing is unavailable: No module named 'not_a_real_package'",
     ], result.stderr
+
+
+def test_derivation_cache_follows_the_content(git_repo: Path):
+    (git_repo / ".fnreg").mkdir()
+    registry = Registry(git_repo)
+    registry.apply(ADD, toolset="math")
+    assert registry.toolset("math")["evaluate_expression"].description == ADD["description"]
+    assert (git_repo / ".fnreg" / "cache" / "derived.sqlite").is_file()
+    module = git_repo / "registry/math/evaluate_expression.py"
+    module.write_text(module.read_text().replace(ADD["description"], "Edited by hand."))
+    fresh = Registry(git_repo)  # a new process would see the same
+    assert fresh.toolset("math")["evaluate_expression"].description == "Edited by hand."
+    assert fresh.toolset("math", "HEAD")["evaluate_expression"].description == ADD["description"]

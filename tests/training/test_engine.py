@@ -136,3 +136,22 @@ def test_cli_dry_run_spends_nothing(user_repo: Path, server):
     assert "projected" in result.stdout and "optimizer" in result.stdout
     assert server.requests == []
     assert git(user_repo, "branch", "--list", "fnreg/*") == ""
+
+
+def test_scripted_model_keeps_working_when_the_prompt_is_reworded(user_repo: Path, server, monkeypatch):
+    import fnreg.optimizer.prompt as prompt
+
+    monkeypatch.setattr(prompt, "SYSTEM_PROMPT", "Improve the assistant's tools. Choose one action per reply.")
+    monkeypatch.setattr(
+        prompt, "instructions", lambda taken: f"## Now act\nActions so far: {taken}. One more, or TERMINATE."
+    )
+    original_list_b = prompt.render_list_b
+    monkeypatch.setattr(
+        prompt,
+        "render_list_b",
+        lambda best, current, taken: original_list_b(best, current, taken).replace("identical", "the same as"),
+    )
+    train(user_repo, server, TrainConfig(epochs=10, patience=2, test=True))
+    assert any("Improve the assistant's tools" in r["messages"][0]["content"] for r in server.requests)
+    subjects = git(user_repo, "log", "--reverse", "--format=%s", "main..fnreg/demo/r1").splitlines()
+    assert subjects == EXPECTED_HISTORY

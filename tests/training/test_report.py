@@ -1,0 +1,57 @@
+"""The report of a run renders from git alone, with a real image file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.image
+import pytest
+
+from fnreg.errors import FnregError
+from fnreg.registry import Registry
+from fnreg.training.report import build_report, write_report
+from tests.training.conftest import fnreg
+from tests.training.test_engine import train
+from fnreg.training import TrainConfig
+
+
+@pytest.fixture
+def trained(user_repo: Path, server) -> Path:
+    train(user_repo, server, TrainConfig(epochs=10, patience=2, test=True))
+    return user_repo
+
+
+def test_markdown_report_and_png(trained: Path, tmp_path: Path):
+    written = write_report(Registry(trained), "r1", tmp_path / "out")
+    text = written["report"].read_text()
+    assert "Best: epoch 2, train accuracy **100.0%** on 8 tasks; test accuracy **100.0%** on 6 tasks." in text
+    assert "![learning curve](learning-curve.png)" in text and "xychart-beta" in text
+    rows = [line for line in text.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert [row.split("|")[1].strip() for row in rows] == ["0", "1", "2", "3", "4"]
+    assert "add `convert_units`, add `mean_of`" in rows[1] and "**kept** (best)" in rows[1]
+    assert "rolled back (75.0% ≤ 100.0%)" in rows[3]
+    assert "- `convert_units` — Convert a quantity between units" in text
+    image = written["image"]
+    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    pixels = matplotlib.image.imread(image)
+    assert pixels.shape[0] > 200 and pixels.shape[1] > 400
+
+
+def test_html_report_via_cli(trained: Path, tmp_path: Path):
+    result = fnreg(trained, "report", "r1", "--format", "html", "--output", str(tmp_path / "html"))
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "html" / "report.html").read_text()
+    assert page.startswith("<!doctype html>") and '<img src="learning-curve.png"' in page
+    assert (tmp_path / "html" / "learning-curve.png").stat().st_size > 1000
+
+
+def test_report_data(trained: Path):
+    report = build_report(Registry(trained), "fnreg/demo/r1")
+    assert [r.decision for r in report.rows] == ["baseline", "improved", "improved", "rolled_back", "rolled_back"]
+    assert report.best.epoch == 2 and report.tag == "fnreg/demo/r1/best"
+    assert report.usage.calls > 0
+
+
+def test_unknown_run(user_repo: Path):
+    with pytest.raises(FnregError, match="no run 'nope'"):
+        build_report(Registry(user_repo), "nope")
