@@ -125,7 +125,7 @@ def llm_settings(root: Path, **flags: Any) -> LLMSettings:
     if "prices" in project:
         values["prices"] = _prices(project["prices"], root)
     if project.get("cache", True):
-        values["cache_path"] = root / ".fnreg" / "cache.sqlite"
+        values["cache_path"] = root / ".fnreg" / "cache.sqlite"  # Registry.state_dir()
     values.update(env_values(api_key_env=project.get("api_key_env", "OPENAI_API_KEY")))
     values.update({k: v for k, v in flags.items() if v is not None})
     return LLMSettings(**values)

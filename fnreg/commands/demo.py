@@ -47,7 +47,9 @@ def demo_command(directory: str, epochs: int) -> None:
         config = TrainConfig(epochs=epochs, patience=2, test=True)
         trainer = prepare_run(repo, "demo", config, llm=settings, options=RunOptions(max_actions=3), client=client)
         finished = _run(trainer, client)
-    written = write_report(trainer.workspace.main, finished.run, repo / ".fnreg" / "reports" / finished.run)
+    written = write_report(
+        trainer.workspace.main, finished.run, trainer.workspace.main.state_dir() / "reports" / finished.run
+    )
     console.print(run_summary(finished, str(written["report"])))
     console.print(f"\nrepository  {repo}")
     console.print(f"branch      {finished.branch}")

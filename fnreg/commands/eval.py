@@ -34,6 +34,7 @@ def eval_command(
 ) -> None:
     """Evaluate TASK (a task set under tasks/ or a path) and print accuracy, failures, tokens."""
     registry = open_registry(ctx)
+    registry.state_dir()  # the response cache lives there
     task_set = load_task_set(task, registry.root)
     tasks = shard(task_set.split(split), shard_spec)
     client = make_client(registry.root, pop_llm_options(kwargs))

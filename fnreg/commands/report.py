@@ -20,7 +20,7 @@ from fnreg.training.report import write_report
 def report_command(ctx: click.Context, run: str, fmt: str, output: str | None) -> None:
     """Write the report of RUN (a run id or its branch) and its learning-curve image."""
     registry = open_registry(ctx)
-    folder = Path(output) if output else registry.root / ".fnreg" / "reports" / run.split("/")[-1]
+    folder = Path(output) if output else registry.state_dir() / "reports" / run.split("/")[-1]
     written = write_report(registry, run, folder, fmt)
     console.print(f"report: {written['report']}")
     console.print(f"learning curve: {written['image']}")

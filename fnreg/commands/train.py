@@ -63,7 +63,7 @@ def train_command(ctx: click.Context, task: str, **kwargs) -> None:
         registry.root, task, config, llm=client.settings, options=options, run=run_id, resume=resume, client=client
     )
     finished = _run(trainer, client)
-    output = registry.root / ".fnreg" / "reports" / finished.run
+    output = registry.state_dir() / "reports" / finished.run
     written = write_report(registry, finished.run, output)
     console.print(run_summary(finished, str(written["report"])))
     _next_steps(finished, written["report"])

@@ -137,6 +137,15 @@ class Git:
             if (self.git_dir / marker).exists():
                 raise GitError(f"{what} is in progress in {self.root}; finish or abort it first")
 
+    def exclude(self, pattern: str) -> None:
+        """Ignore ``pattern`` locally (``.git/info/exclude``): no tracked file changes."""
+        path = Path(self.repo.common_dir) / "info" / "exclude"
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        if pattern in text.splitlines():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + ("" if not text or text.endswith("\n") else "\n") + pattern + "\n", encoding="utf-8")
+
     def resolve(self, ref: str) -> str:
         """The commit a ref names, or a GitError saying it does not exist."""
         try:

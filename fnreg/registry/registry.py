@@ -18,6 +18,8 @@ from fnreg.registry.history import LogEntry, action_message, read_log
 from fnreg.registry.module_builder import PACKAGE_INIT, BuiltModule, build_init, build_module
 from fnreg.registry.toolset import Toolset, check_toolset_name, is_function_module, load_toolset, name_list
 
+STATE_DIR = ".fnreg"
+
 
 @dataclass(frozen=True)
 class AppliedAction:
@@ -83,9 +85,21 @@ class Registry:
         commit = self.git.resolve(ref)
         return load_toolset(name, self.git.read_dir(commit, base), base, commit, cache=self._derivation_cache())
 
+    def state_dir(self, *, create: bool = True) -> Path:
+        """``.fnreg/`` (worktrees, caches, locks) in the main working tree, also from a run's worktree.
+
+        Created on demand and ignored in ``.git/info/exclude``, so ``git status`` stays clean
+        in a repository where ``fnreg init`` never ran.
+        """
+        path = self.git.common_root / STATE_DIR
+        if create and not path.is_dir():
+            path.mkdir()
+            self.git.exclude(f"/{STATE_DIR}/")
+        return path
+
     def _derivation_cache(self) -> DerivationCache | None:
         """The on-disk cache, where fnreg already keeps state (never creates .fnreg/ just to list)."""
-        state = self.git.common_root / ".fnreg"
+        state = self.state_dir(create=False)
         return DerivationCache(state / "cache" / "derived.sqlite") if state.is_dir() else None
 
     def log(

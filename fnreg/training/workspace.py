@@ -21,8 +21,6 @@ from fnreg.registry import Git, Registry
 from fnreg.registry.history import RUN, TOOLSET, format_message
 from fnreg.registry.module_builder import PACKAGE_INIT
 
-STATE_DIR = ".fnreg"
-
 
 def branch_name(toolset: str, run: str) -> str:
     return f"fnreg/{toolset}/{run}"
@@ -50,16 +48,16 @@ class Workspace:
 
     @property
     def path(self) -> Path:
-        return self.main.root / STATE_DIR / "worktrees" / self.run
+        return self.main.state_dir(create=False) / "worktrees" / self.run
 
     @property
     def scratch(self) -> Path:
         """Files written before a commit makes them durable (evaluation results awaiting their note)."""
-        return self.main.root / STATE_DIR / "runs" / self.run
+        return self.main.state_dir(create=False) / "runs" / self.run
 
     @property
     def cache_path(self) -> Path:
-        return self.main.root / STATE_DIR / "cache.sqlite"
+        return self.main.state_dir(create=False) / "cache.sqlite"
 
     def registry(self) -> Registry:
         return Registry(self.path, package=self.main.package)
@@ -68,7 +66,7 @@ class Workspace:
         return Git(self.path)
 
     def lock(self) -> AbstractContextManager[None]:
-        return toolset_lock(self.main.root / STATE_DIR / "locks", self.toolset, f"run {self.run!r}")
+        return toolset_lock(self.main.state_dir() / "locks", self.toolset, f"run {self.run!r}")
 
     # ------------------------------------------------------------------ creating and finding
 
@@ -80,6 +78,7 @@ class Workspace:
         run = run or _new_run_id(main)
         _check_run_id(run)
         workspace = cls(main, toolset, run)
+        main.state_dir()
         if workspace.branch in main.git.branches(f"fnreg/{toolset}"):
             raise FnregError(f"run {run!r} already exists (branch {workspace.branch}); resume it with --resume {run}")
         workspace.path.parent.mkdir(parents=True, exist_ok=True)

@@ -155,3 +155,16 @@ def test_scripted_model_keeps_working_when_the_prompt_is_reworded(user_repo: Pat
     assert any("Improve the assistant's tools" in r["messages"][0]["content"] for r in server.requests)
     subjects = git(user_repo, "log", "--reverse", "--format=%s", "main..fnreg/demo/r1").splitlines()
     assert subjects == EXPECTED_HISTORY
+
+
+def test_training_leaves_git_status_clean_without_fnreg_init(git_repo: Path, server):
+    import shutil
+
+    from fnreg.testing.demo import DEMO_TASK
+
+    shutil.copytree(DEMO_TASK, git_repo / "tasks" / "demo")
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-qm", "task set, no .gitignore entry for .fnreg")
+    train(git_repo, server, TrainConfig(epochs=1, patience=1))
+    assert (git_repo / ".fnreg" / "worktrees" / "r1").is_dir()
+    assert git(git_repo, "status", "--porcelain") == ""
