@@ -114,19 +114,24 @@ def _dry_run(registry, task, config, options, llm_flags, optimizer_model) -> Non
     llm = llm_settings(
         registry.root, model=llm_flags["model"], base_url=llm_flags["base_url"], optimizer_model=optimizer_model
     )
-    projection = project_run(task_set, config, options, llm, agent_tools(registry, task_set.toolset))
-    table = Table(title=f"projected upper bounds for {task_set.name} (nothing was sent)", title_justify="left")
-    for column in ("", "calls", "tokens"):
+    expected, at_most = project_run(task_set, config, options, llm, agent_tools(registry, task_set.toolset))
+    table = Table(title=f"projected LLM use of training {task_set.name} (nothing was sent)", title_justify="left")
+    for column in ("", "calls expected", "tokens expected", "calls at most", "tokens at most"):
         table.add_column(column, justify="right" if column else "left")
-    table.add_row(
-        f"agent ({projection.evaluations} evaluations × {projection.tasks} tasks)",
-        f"{projection.agent_calls:,}",
-        f"{projection.agent_tokens:,}",
-    )
-    table.add_row(
-        f"optimizer ({config.epochs} steps)", f"{projection.optimizer_calls:,}", f"{projection.optimizer_tokens:,}"
-    )
-    table.add_row("total", f"{projection.calls:,}", f"{projection.tokens:,}")
+    rows = [
+        (f"agent ({expected.evaluations} evaluations × {expected.tasks} tasks)", "agent_calls", "agent_tokens"),
+        (f"optimizer ({config.epochs} steps × {options.max_actions} actions)", "optimizer_calls", "optimizer_tokens"),
+        ("total", "calls", "tokens"),
+    ]
+    for label, calls, tokens in rows:
+        table.add_row(
+            label,
+            *(f"{getattr(p, attribute):,}" for p in (expected,) for attribute in (calls, tokens)),
+            *(f"{getattr(p, attribute):,}" for p in (at_most,) for attribute in (calls, tokens)),
+        )
     console.print(table)
-    cost = "unknown (set \\[tool.fnreg.prices])" if projection.cost_usd is None else f"${projection.cost_usd:,.2f}"
-    console.print(f"cost at most: {cost}; models: agent {llm.model}, optimizer {llm.model_for('optimizer')}")
+    if expected.cost_usd is None:
+        cost = "unknown (set \\[tool.fnreg.prices] to see it)"
+    else:
+        cost = f"about ${expected.cost_usd:,.2f}, at most ${at_most.cost_usd:,.2f}"
+    console.print(f"cost: {cost}; models: agent {llm.model}, optimizer {llm.model_for('optimizer')}")

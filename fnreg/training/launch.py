@@ -97,7 +97,7 @@ def prepare_run(
 
 @dataclass(frozen=True)
 class Projection:
-    """What a run would cost at most, before spending anything (``--dry-run``)."""
+    """LLM calls, tokens and cost of a run, projected before spending anything (``--dry-run``)."""
 
     tasks: int
     evaluations: int
@@ -116,14 +116,22 @@ class Projection:
         return self.agent_tokens + self.optimizer_tokens
 
 
+EXPECTED_TURNS = 3  # a typical task: a tool call or two, then the answer
+
+
 def project_run(
     task_set: TaskSet, config: TrainConfig, options: RunOptions, llm: LLMSettings, tools: list[dict]
-) -> Projection:
-    """Upper bounds on LLM calls and tokens: every task uses every turn, every step every retry."""
+) -> tuple[Projection, Projection]:
+    """(expected, at most) LLM calls and tokens of a run, before spending anything.
+
+    At most: every task uses every turn, every optimizer action every trial and the whole
+    prompt budget. Expected: three turns a task, one trial an action, and an optimizer prompt
+    the size of the recorded conversations (capped by the budget).
+    """
     train = task_set.split("train")
     batch = min(config.batch_size or len(train), len(train))
     evaluations = 1 + config.epochs * (2 if config.batch_size and batch < len(train) else 1)
-    turns = options.agent_limits.max_turns
+    tested = len(task_set.split("test")) if config.test else 0
     sample = train[: min(5, len(train))]
     first = max(
         (
@@ -132,24 +140,21 @@ def project_run(
         ),
         default=0,
     )
-    # Each turn resends the conversation so far: about turns^2 / 2 first-request sizes, plus replies.
-    per_task = first * turns * (turns + 1) // 2 + 300 * turns
-    agent_calls = evaluations * batch * turns
-    agent_tokens = evaluations * batch * per_task
-    optimizer_calls = config.epochs * options.max_actions * 3
-    optimizer_tokens = optimizer_calls * options.prompt_budget
-    test = len(task_set.split("test")) if config.test else 0
-    agent_calls += test * turns
-    agent_tokens += test * per_task
-    return Projection(
-        batch,
-        evaluations,
-        agent_calls,
-        agent_tokens,
-        optimizer_calls,
-        optimizer_tokens,
-        _cost(llm, agent_tokens, optimizer_tokens),
-    )
+
+    def projection(turns: int, trials: int, optimizer_prompt: int) -> Projection:
+        # Each turn resends the conversation so far: about turns^2 / 2 first-request sizes, plus replies.
+        per_task = first * turns * (turns + 1) // 2 + 300 * turns
+        tasks = evaluations * batch + tested
+        agent_calls, agent_tokens = tasks * turns, tasks * per_task
+        optimizer_calls = config.epochs * options.max_actions * trials
+        optimizer_tokens = optimizer_calls * optimizer_prompt
+        cost = _cost(llm, agent_tokens, optimizer_tokens)
+        return Projection(batch, evaluations, agent_calls, agent_tokens, optimizer_calls, optimizer_tokens, cost)
+
+    turns = min(EXPECTED_TURNS, options.agent_limits.max_turns)
+    conversations = 4_000 + batch * (first * turns + 300 * turns)
+    expected = projection(turns, 1, min(options.prompt_budget, conversations))
+    return expected, projection(options.agent_limits.max_turns, 3, options.prompt_budget)
 
 
 def _cost(llm: LLMSettings, agent_tokens: int, optimizer_tokens: int) -> float | None:
