@@ -23,6 +23,7 @@ from fnreg.optimizer.prompt import PromptBuilder
 from fnreg.optimizer.results import Rejection, StepResult
 from fnreg.optimizer.tools import ACTION_TOOLS
 from fnreg.registry import AppliedAction, Registry, parse_action
+from fnreg.registry.actions import clean_reason
 from fnreg.registry.toolset import check_toolset_name
 
 # An invalid proposal is echoed back in the re-ask; a huge one is clipped so the request stays bounded.
@@ -183,7 +184,7 @@ class _Round:
         action = parse_action(call.arguments, kind=call.name)
         if action.reason is None and content and content.strip():
             # The model often explains itself beside the call; that is the commit's "why".
-            action = dataclasses.replace(action, reason=clip(content.strip(), REASON_CHARS))
+            action = dataclasses.replace(action, reason=clean_reason(clip(content.strip(), REASON_CHARS)))
         applied = self.registry.apply(action, toolset=self.toolset, run=self.run_id, epoch=self.epoch)
         self.result.applied.append(applied)
         return applied

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import inspect
 import json
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -379,7 +380,11 @@ def _simple_type(prop: dict[str, Any], uses: set[str]) -> str:
 def _py_literal(value: Any) -> str:
     """Python source for a JSON value (``true`` → ``True``), stable and readable."""
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        # Readable unicode, but invisible format/control characters as escapes a reviewer can see.
+        return "".join(
+            json.dumps(c)[1:-1] if unicodedata.category(c) in ("Cc", "Cf", "Cs") else c
+            for c in json.dumps(value, ensure_ascii=False)
+        )
     if isinstance(value, (bool, int, float)) or value is None:
         return repr(value)
     if isinstance(value, list):
