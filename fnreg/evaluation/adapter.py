@@ -27,6 +27,7 @@ from fnreg.llm import LLMClient
 from fnreg.registry import Registry
 from fnreg.registry.toolset import Toolset, load_toolset
 from fnreg.sandbox import Limits, Sandbox
+from fnreg.sandbox.scratch import scratch_directory, sweep_stale
 
 AGENTS = {"tools": ToolsAgent, "react": ReactAgent}
 
@@ -109,7 +110,8 @@ def staged_package(checkout: Path, package: str, toolset: str) -> Iterator[Path]
     repository (a checkout under a private home); the copy also keeps learned code from
     writing into the worktree that git commits from.
     """
-    folder = Path(tempfile.mkdtemp(prefix="fnreg-sandbox-"))
+    sweep_stale()
+    folder = scratch_directory("stage")
     try:
         source_package, target_package = checkout / package, folder / package
         target_package.mkdir()

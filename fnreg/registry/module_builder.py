@@ -781,8 +781,18 @@ def build_init(toolset: str, names: list[str] | set[str], *, mode: black.Mode | 
         # `_error`, not `error`: a function may be called `error`, and `except ... as` unbinds its name.
         block = f"try:\n    from .{name} import {name}\nexcept ImportError as _error:\n    {name} = _unavailable({_py_literal(name)}, _error)\n"
         parts.append(_black_if_long(block, mode))
-    parts.append(_black_if_long(f"__all__ = [{', '.join(_py_literal(n) for n in ordered)}]\n", mode))
+    parts.append(_all_assignment(ordered, mode))
     return "\n".join(parts)
+
+
+def _all_assignment(names: list[str], mode: black.Mode) -> str:
+    """``__all__ = [...]`` laid out as black lays out a list: one line, else one item per line."""
+    items = ", ".join(_py_literal(n) for n in names)
+    if len(f"__all__ = [{items}]") <= mode.line_length:
+        return f"__all__ = [{items}]\n"
+    if len(names) == 1 or not mode.magic_trailing_comma:  # rare layouts: let black decide
+        return black.format_str(f"__all__ = [{items}]\n", mode=mode)
+    return "__all__ = [\n" + "".join(f"    {_py_literal(n)},\n" for n in names) + "]\n"
 
 
 def _black_if_long(code: str, mode: black.Mode) -> str:

@@ -7,6 +7,10 @@ Nothing here imports learned code; every fact comes from
 from __future__ import annotations
 
 import copy
+import multiprocessing
+import os
+import sys
+import threading
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -151,18 +155,44 @@ def _derive_all(
     derived: dict[str, DerivedFunction] = {}
     problems: dict[str, str] = {}
     fresh: dict[str, DerivedFunction] = {}
-    for func_name, source in sources.items():
+    missing = [(source, func_name) for func_name, source in sources.items() if keys[func_name] not in stored]
+    outcomes = dict(zip((name for _, name in missing), _derive_many(missing)))
+    for func_name in sources:
         key = keys[func_name]
-        if key in stored:
-            derived[func_name] = stored[key]
-            continue
-        try:
-            derived[func_name] = fresh[key] = _derive_cached(source, func_name)
-        except SchemaError as exc:
-            problems[f"{base_path}/{func_name}.py"] = str(exc)
+        outcome = stored[key] if key in stored else outcomes[func_name]
+        if isinstance(outcome, str):
+            problems[f"{base_path}/{func_name}.py"] = outcome
+        else:
+            derived[func_name] = outcome
+            if key not in stored:
+                fresh[key] = outcome
     if cache is not None:
         cache.put_many(fresh)
     return derived, problems
+
+
+#: Below this many modules to derive, a process pool costs more than it saves.
+PARALLEL_FROM = 200
+
+
+def _derive_many(items: list[tuple[str, str]]) -> list[DerivedFunction | str]:
+    """Derive each (source, name); a str is the problem. Big batches use every core.
+
+    Only forks from a single-threaded process: forking while other threads hold locks is unsafe.
+    """
+    workers = min(os.cpu_count() or 1, 8)
+    if len(items) < PARALLEL_FROM or workers < 2 or threading.active_count() > 1 or sys.platform != "linux":
+        return [_derive_outcome(item) for item in items]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers) as pool:
+        return pool.map(_derive_outcome, items, chunksize=max(1, len(items) // (workers * 4)))
+
+
+def _derive_outcome(item: tuple[str, str]) -> DerivedFunction | str:
+    try:
+        return _derive_cached(*item)
+    except SchemaError as exc:
+        return str(exc)
 
 
 @lru_cache(maxsize=8192)

@@ -18,6 +18,7 @@ from typing import Any
 
 from fnreg.errors import SandboxError
 from fnreg.sandbox.limits import Limits
+from fnreg.sandbox.scratch import sweep_stale
 from fnreg.sandbox.process import (
     DEFAULT_ENV_ALLOW,
     UidLease,
@@ -72,6 +73,7 @@ class _Slot:
         self.lease = lease
         self.worker: WorkerProcess | None = None
         self.closed = False
+        self.lock = threading.Lock()  # the background start and a first use must not both start one
 
     def start(self) -> WorkerProcess:
         """Start a worker without waiting for it (pools start theirs side by side)."""
@@ -80,13 +82,21 @@ class _Slot:
             self.lease.dirty = False  # a new worker first ends what its predecessors left
         return self.worker
 
+    def start_if_needed(self) -> None:
+        """Start a worker unless the slot has one (the pool's background start, or first use)."""
+        with self.lock:
+            if self.worker is None and not self.closed:
+                self.start()
+
     def ready_worker(self) -> WorkerProcess:
         """The running worker, started first if the last one died (even while idle)."""
-        if self.worker is not None and self.worker.proc.poll() is not None:
-            self.discard()
-        if self.worker is None or not self.worker.alive:
-            self.start()
-            assert self.worker is not None
+        with self.lock:
+            if self.worker is not None and self.worker.proc.poll() is not None:
+                self.discard()
+            if self.worker is None or not self.worker.alive:
+                self.start()
+        assert self.worker is not None
+        if not self.worker.ready:  # started by the pool without waiting, or just now
             try:
                 self.worker.wait_ready()
             except SandboxError:
@@ -101,9 +111,10 @@ class _Slot:
 
     def shutdown(self, deadline: float) -> None:
         """End the worker (waiting for it until ``deadline``) and give back the uid."""
-        if self.closed:
-            return
-        self.closed = True
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True
         if self.worker is not None:
             self.worker.close_input()
             self.worker.finish(deadline)
@@ -158,6 +169,7 @@ class Sandbox:
         self._cond = threading.Condition()
         self._closed = False
         self._finalizer = weakref.finalize(self, _shutdown, self._slots)
+        sweep_stale()  # folders of fnreg processes that were killed
         try:
             self._start_slots(size)
         except BaseException:
@@ -181,14 +193,21 @@ class Sandbox:
     def _start_slots(self, size: int) -> None:
         for _ in range(size):
             self._slots.append(_Slot(self, UidLease() if drops_privileges() else None))
-        for slot in self._slots:
-            slot.start()
-        for slot in self._slots:
-            assert slot.worker is not None
-            hello = slot.worker.wait_ready()
+        # The first worker is started and waited for here, so a set-up problem is reported at
+        # once; the others then boot side by side in the background and are waited for on first
+        # use, while the tasks wait for their first LLM replies.
+        hello = self._slots[0].start().wait_ready()
+        if len(self._slots) > 1:  # spawning takes ~15 ms a worker: not on the caller's clock
+            threading.Thread(target=self._start_rest, name="fnreg-sandbox-start", daemon=True).start()
         self.unenforced: tuple[str, ...] = tuple(hello.get("unenforced", ()))
         if self.unenforced:
             logger.warning("this system does not enforce these sandbox limits: %s", ", ".join(self.unenforced))
+
+    def _start_rest(self) -> None:
+        for slot in self._slots[1:]:
+            if self._closed:
+                return
+            slot.start_if_needed()
 
     @contextlib.contextmanager
     def session(self, timeout: float | None = None) -> Iterator[Session]:

@@ -14,13 +14,13 @@ import shutil
 import signal
 import stat
 import subprocess
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from fnreg.errors import SandboxError
+from fnreg.sandbox.scratch import scratch_directory
 from fnreg.sandbox.worker import empty_directory, read_capture
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
@@ -373,7 +373,7 @@ def make_directory(lease: UidLease | None) -> tuple[Path, Path, Path]:
     The directory itself stays the parent's, so the worker cannot swap the capture file for a
     link the parent would then read.
     """
-    directory = Path(tempfile.mkdtemp(prefix="fnreg-sandbox-"))
+    directory = scratch_directory("sandbox")
     work = directory / "work"
     work.mkdir(mode=0o700)
     capture = directory / "output"

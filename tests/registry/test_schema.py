@@ -220,3 +220,23 @@ def test_round_trip_property(properties, data):
     action = parse_action(_body_action({}) | {"arguments": schema})
     derived = derive_function(build_module(action).source, "tool_under_test")
     assert canonical_schema(derived.parameters) == canonical_schema(action.parameters)
+
+
+@pytest.mark.parametrize("properties", ROUND_TRIP_SCHEMAS.values(), ids=ROUND_TRIP_SCHEMAS.keys())
+def test_reading_only_the_signature_derives_the_same(properties, monkeypatch):
+    """Derivation parses only the def line through the docstring; the whole module says the same."""
+    import fnreg.registry.schema as schema
+
+    source = build_module(parse_action(_body_action(properties) | {"packages": "sympy"})).source
+    fast = derive_function(source, "tool_under_test")
+    monkeypatch.setattr(schema, "_signature_source", lambda text, name: text)
+    assert derive_function(source, "tool_under_test") == fast
+    assert fast.requires == ("sympy",)
+
+
+def test_signature_only_reading_of_a_hand_written_module(monkeypatch):
+    import fnreg.registry.schema as schema
+
+    fast = derive_function(HAND_WRITTEN, "convert")
+    monkeypatch.setattr(schema, "_signature_source", lambda text, name: text)
+    assert derive_function(HAND_WRITTEN, "convert") == fast

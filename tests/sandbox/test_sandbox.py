@@ -507,3 +507,24 @@ def test_stale_pycache_left_by_another_process_is_ignored(root: Path) -> None:
     os.utime(path, ns=(stamp, stamp))
     with Sandbox(root, toolset="demo", limits=QUICK) as sandbox:
         assert call(sandbox, "sub", a=1, b=2).value == "3"
+
+
+def test_folders_of_killed_processes_are_swept(tmp_path):
+    """A run killed with SIGKILL leaves its temporary folders; the next sandbox removes them."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from fnreg.sandbox import scratch
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = Path(tempfile.gettempdir()) / f"fnreg-stage-{dead.pid}-test"
+    (stale / "registry").mkdir(parents=True)
+    mine = scratch.scratch_directory("stage")
+    try:
+        scratch.sweep_stale.cache_clear()
+        assert scratch.sweep_stale() >= 1
+        assert not stale.exists() and mine.exists()
+    finally:
+        mine.rmdir()
