@@ -244,3 +244,12 @@ def test_derivation_cache_follows_the_content(git_repo: Path):
     fresh = Registry(git_repo)  # a new process would see the same
     assert fresh.toolset("math")["evaluate_expression"].description == "Edited by hand."
     assert fresh.toolset("math", "HEAD")["evaluate_expression"].description == ADD["description"]
+
+
+def test_large_toolset_reads_the_same_from_git_objects_as_from_files(git_repo: Path):
+    registry = Registry(git_repo)
+    for i in range(40):  # above the size where reading switches to one `git cat-file --batch`
+        registry.apply(ADD | {"name": f"tool_{i}", "code": f"return expression + {'x' * i!r}", "packages": ""}, toolset="math")
+    at_head, on_disk = registry.toolset("math", "HEAD"), registry.toolset("math")
+    assert len(at_head) == 40 and at_head.sources() == on_disk.sources()
+    assert registry.toolset("math", "HEAD~1").names == sorted(f"tool_{i}" for i in range(39))
