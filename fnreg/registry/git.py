@@ -8,10 +8,11 @@ never part of an fnreg commit.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError 
 from fnreg.errors import GitError  # noqa: E402
 
 NOTES_REF = "fnreg"
+# Up to this size (a few thousand files) the index is read in-process instead of running `git status`.
+SMALL_INDEX_BYTES = 256_000
 _FIELD = "%x1f"
 _RECORD = "%x1e"
 _IN_PROGRESS = {
@@ -153,13 +156,40 @@ class Git:
         except (gitpython.BadName, ValueError, GitCommandError):
             raise GitError(f"unknown revision {ref!r}") from None
 
-    def dirty(self, paths: Sequence[str]) -> list[str]:
-        """Paths among ``paths`` with staged or unstaged changes (or untracked)."""
+    def dirty(self, paths: Sequence[str], committed: Mapping[str, str | None] | None = None) -> list[str]:
+        """Paths among ``paths`` with staged or unstaged changes (or untracked).
+
+        ``committed``: each path's blob id at HEAD (None: not there), if the caller knows it.
+        """
         if not paths:
+            return []
+        if committed is not None and self._surely_clean(committed):
             return []
         out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *paths)
         entries = [e for e in out.split("\0") if e]
         return [e[3:] for e in entries if len(e) > 3]
+
+    def _surely_clean(self, committed: Mapping[str, str | None]) -> bool:
+        """True when HEAD, the index and the files agree on every path (checked without a subprocess).
+
+        A quick answer for the common case; anything else (a large index, a difference, an
+        error) is left to `git status`, which has the last word.
+        """
+        try:
+            if (self.git_dir / "index").stat().st_size > SMALL_INDEX_BYTES:
+                return False
+            entries = gitpython.IndexFile(self.repo).entries
+        except Exception:  # no index yet, or one GitPython cannot read
+            return False
+        for path, blob in committed.items():
+            if any((path, stage) in entries for stage in (1, 2, 3)):
+                return False
+            staged = entries.get((path, 0))
+            target = self.root / path
+            on_disk = blob_id(target.read_bytes()) if target.is_file() else None
+            if (staged.hexsha if staged else None) != blob or on_disk != blob:
+                return False
+        return True
 
     # ------------------------------------------------------------------ reading objects
 
@@ -189,8 +219,12 @@ class Git:
 
     def list_files(self, ref: str, path: str) -> list[str]:
         """Names of the files directly inside ``path`` at ``ref``, without reading them."""
+        return sorted(self.file_ids(ref, path))
+
+    def file_ids(self, ref: str, path: str) -> dict[str, str]:
+        """Files directly inside ``path`` at ``ref``: name → blob id, without reading them."""
         tree = self._tree(ref, path)
-        return sorted(blob.name for blob in tree.blobs) if tree is not None else []
+        return {blob.name: blob.hexsha for blob in tree.blobs} if tree is not None else {}
 
     def list_dirs(self, ref: str, path: str) -> list[str]:
         """Names of the folders directly inside ``path`` at ``ref``."""
@@ -216,13 +250,26 @@ class Git:
 
     # ------------------------------------------------------------------ writing
 
-    def commit_paths(self, paths: Sequence[str], message: str) -> str:
-        """Commit exactly ``paths`` as they are in the working tree (new, changed or deleted)."""
-        self.run("add", "--all", "--", *paths)
+    def commit_paths(self, paths: Sequence[str], message: str, *, new: Sequence[str] | None = None) -> str:
+        """Commit exactly ``paths`` as they are in the working tree (new, changed or deleted).
+
+        ``new``: those not at HEAD, if the caller knows (saves reading the tree).
+        """
+        # `commit --only` takes changed and deleted tracked files itself; only new ones need `add`.
+        new = [path for path in paths if not self._in_head(path)] if new is None else list(new)
+        if new:
+            self.run("add", "--all", "--", *new)
         self.run(
             "commit", "--quiet", "--no-verify", "--only", "--cleanup=verbatim", "-F", "-", "--", *paths, input=message
         )
         return self.repo.head.commit.hexsha
+
+    def _in_head(self, path: str) -> bool:
+        try:
+            self.repo.head.commit.tree[path]
+        except (KeyError, ValueError):  # not in HEAD, or no commit yet
+            return False
+        return True
 
     def commit_empty(self, message: str) -> str:
         """An empty commit that records something (an evaluation) in the history."""
@@ -308,6 +355,11 @@ class Git:
     def branches(self, pattern: str) -> dict[str, str]:
         out = self.run("for-each-ref", "--format=%(refname:short)%09%(objectname)", f"refs/heads/{pattern}")
         return dict(line.split("\t") for line in out.splitlines() if line)
+
+
+def blob_id(data: bytes) -> str:
+    """The object id git gives a file with this content."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def _parse_record(record: str) -> CommitInfo:

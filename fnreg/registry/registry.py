@@ -13,12 +13,27 @@ from fnreg.config import black_mode, package_name
 from fnreg.errors import ActionError, GitError
 from fnreg.registry.actions import Action, parse_action
 from fnreg.registry.derive_cache import DerivationCache
-from fnreg.registry.git import Git
+from fnreg.registry.git import Git, blob_id
 from fnreg.registry.history import LogEntry, action_message, read_log
 from fnreg.registry.module_builder import PACKAGE_INIT, BuiltModule, build_init, build_module
 from fnreg.registry.toolset import Toolset, check_toolset_name, is_function_module, load_toolset, name_list
 
 STATE_DIR = ".fnreg"
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What ``apply`` needs to know about HEAD: the toolset folder's files, the package's init."""
+
+    head: str | None
+    #: Repository-relative path → blob id of the toolset's files and the package's ``__init__.py``.
+    blobs: Mapping[str, str]
+    base: str
+
+    @property
+    def names(self) -> set[str]:
+        prefix = self.base + "/"
+        return {p[len(prefix) : -3] for p in self.blobs if p.startswith(prefix) and is_function_module(Path(p).name)}
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,7 @@ class Registry:
         self.root = self.git.root
         self.package = package or package_name(self.root)
         self._black_mode = black_mode(self.root)
+        self._snapshots: dict[tuple[str | None, str], _Snapshot] = {}
 
     # ------------------------------------------------------------------ reading
 
@@ -140,10 +156,15 @@ class Registry:
 
     def prepare(self, action: Action | Mapping[str, Any] | str, *, toolset: str) -> tuple[Action, BuiltModule | None]:
         """Validate an action against the toolset at HEAD and build its module; writes nothing."""
+        return self._prepare(action, toolset, self._snapshot(toolset))
+
+    def _prepare(
+        self, action: Action | Mapping[str, Any] | str, toolset: str, snapshot: _Snapshot
+    ) -> tuple[Action, BuiltModule | None]:
         check_toolset_name(toolset)
         if not isinstance(action, Action):
             action = parse_action(action)
-        existing = self._committed_names(toolset)
+        existing = snapshot.names
         where = f"{action.kind} {action.name}"
         if action.kind == "add_function" and action.name in existing:
             raise ActionError(
@@ -172,35 +193,50 @@ class Registry:
     ) -> AppliedAction:
         """Apply one action as one commit on the current branch, or raise and change nothing."""
         self.git.ensure_writable()
-        action, module = self.prepare(action, toolset=toolset)
+        snapshot = self._snapshot(toolset)
+        action, module = self._prepare(action, toolset, snapshot)
         base = self.toolset_path(toolset)
         path = f"{base}/{action.name}.py"
-        names = set(self._committed_names(toolset))
-        names = names - {action.name} if action.kind == "remove_function" else names | {action.name}
+        names = snapshot.names - {action.name} if action.kind == "remove_function" else snapshot.names | {action.name}
         writes: dict[str, str | None] = {
             path: module.source if module else None,
             f"{base}/__init__.py": build_init(toolset, names, mode=self._black_mode),
         }
-        if self.git.head() is None or self.git.read_file("HEAD", f"{self.package}/__init__.py") is None:
+        if f"{self.package}/__init__.py" not in snapshot.blobs:
             writes[f"{self.package}/__init__.py"] = PACKAGE_INIT
-        dirty = [p for p in self.git.dirty(list(writes)) if not self._holds(p, writes.get(p))]
+        committed = {p: snapshot.blobs.get(p) for p in writes} if snapshot.head else None
+        dirty = [p for p in self.git.dirty(list(writes), committed) if not self._holds(p, writes.get(p))]
         if dirty:
             raise GitError(f"{dirty[0]} has uncommitted changes; commit or stash them before applying an action")
         self._write(writes)
+        new = [p for p, text in writes.items() if text is not None and p not in snapshot.blobs]
         try:
-            commit = self.git.commit_paths(list(writes), action_message(action, toolset, run=run, epoch=epoch))
+            commit = self.git.commit_paths(list(writes), action_message(action, toolset, run=run, epoch=epoch), new=new)
         except GitError:
             self._restore(list(writes))
             raise
+        blobs = {p: b for p, b in snapshot.blobs.items() if writes.get(p, "") is not None}
+        blobs.update({p: blob_id(text.encode("utf-8")) for p, text in writes.items() if text is not None})
+        self._snapshots = {(commit, toolset): _Snapshot(commit, blobs, base)}
         return AppliedAction(action=action, toolset=toolset, commit=commit, path=path, module=module)
 
-    def _committed_names(self, toolset: str) -> set[str]:
-        """Names of the toolset's function modules at HEAD (read from the tree, not the blobs)."""
-        if self.git.head() is None:
-            return set()
-        return {
-            name[:-3] for name in self.git.list_files("HEAD", self.toolset_path(toolset)) if is_function_module(name)
-        }
+    def _snapshot(self, toolset: str) -> _Snapshot:
+        """The toolset's files at HEAD, read once per commit (a run applies many actions in a row)."""
+        head = self.git.head()
+        cached = self._snapshots.get((head, toolset)) if head else None
+        if cached is not None:
+            return cached
+        base = self.toolset_path(toolset)
+        if head is None:
+            snapshot = _Snapshot(None, {}, base)
+        else:
+            blobs = {f"{base}/{name}": blob for name, blob in self.git.file_ids(head, base).items()}
+            package_init = self.git.file_ids(head, self.package).get("__init__.py")
+            if package_init:
+                blobs[f"{self.package}/__init__.py"] = package_init
+            snapshot = _Snapshot(head, blobs, base)
+        self._snapshots = {(head, toolset): snapshot}
+        return snapshot
 
     def _committed_source(self, toolset: str, name: str) -> str | None:
         data = self.git.read_file("HEAD", f"{self.toolset_path(toolset)}/{name}.py")

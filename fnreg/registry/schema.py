@@ -416,10 +416,10 @@ def _py_literal(value: Any) -> str:
     """Python source for a JSON value (``true`` → ``True``), stable and readable."""
     if isinstance(value, str):
         # Readable unicode, but invisible format/control characters as escapes a reviewer can see.
-        return "".join(
-            json.dumps(c)[1:-1] if unicodedata.category(c) in ("Cc", "Cf", "Cs") else c
-            for c in json.dumps(value, ensure_ascii=False)
-        )
+        text = json.dumps(value, ensure_ascii=False)
+        if text.isascii():  # json.dumps already escaped ASCII control characters
+            return text
+        return "".join(json.dumps(c)[1:-1] if unicodedata.category(c) in ("Cc", "Cf", "Cs") else c for c in text)
     if isinstance(value, (bool, int, float)) or value is None:
         return repr(value)
     if isinstance(value, list):
