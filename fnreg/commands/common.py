@@ -28,7 +28,9 @@ def open_registry(ctx: click.Context) -> Registry:
 
 def print_json(value: Any) -> None:
     """Plain JSON on stdout, for scripts (never rich markup)."""
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+    # Indented for a person at a terminal; compact for a pipe (json's fast C encoder needs no indent).
+    indent = 2 if sys.stdout.isatty() else None
+    sys.stdout.write(json.dumps(value, indent=indent, ensure_ascii=False) + "\n")
 
 
 def short(sha: str | None) -> str:
