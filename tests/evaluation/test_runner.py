@@ -143,7 +143,9 @@ def test_ctrl_c_stops_cleanly_and_reports_what_finished(demo_repo: Path):
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(4.0)  # start-up plus a couple of tasks at 1 s each
+        deadline = time.monotonic() + 60
+        while len(server.requests) < 5 and time.monotonic() < deadline:  # two tasks done, a third running
+            time.sleep(0.05)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err

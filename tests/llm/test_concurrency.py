@@ -12,7 +12,9 @@ from .conftest import USER
 
 @pytest.mark.parametrize("limit", [1, 4, 16])
 def test_in_flight_never_exceeds_the_limit(serve, connect, limit: int) -> None:
-    server = serve(latency=0.03)
+    # Long enough that all `limit` requests overlap even on a busy two-core machine.
+    latency = 0.03 + 0.01 * limit
+    server = serve(latency=latency)
     client = connect(server, concurrency=limit)
     started = time.monotonic()
     with ThreadPoolExecutor(32) as pool:
@@ -20,7 +22,7 @@ def test_in_flight_never_exceeds_the_limit(serve, connect, limit: int) -> None:
     elapsed = time.monotonic() - started
     assert answers == [f"echo: {i}" for i in range(32)]
     assert server.max_in_flight == limit  # reached, never exceeded
-    assert elapsed >= 0.03 * 32 / limit * 0.9  # ...so the wall time follows the limit
+    assert elapsed >= latency * 32 / limit * 0.9  # ...so the wall time follows the limit
 
 
 def test_backing_off_requests_release_their_slot(serve, connect) -> None:
