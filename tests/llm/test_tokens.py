@@ -49,7 +49,7 @@ def test_a_hanging_download_is_abandoned(fresh_encoders, monkeypatch: pytest.Mon
     started = time.monotonic()
     assert count_tokens("hello world", "gpt-4") == 2
     assert count_tokens("hello world", "gpt-4-0613") == 2  # same encoding: not waited for again
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 10  # bounded: not the 30 s the download hangs for
 
 
 def test_estimate_when_nothing_loads(fresh_encoders, monkeypatch: pytest.MonkeyPatch) -> None:
