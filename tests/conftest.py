@@ -6,7 +6,12 @@ import os
 import subprocess
 from pathlib import Path
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 import pytest
+
+from fnreg.testing.server import ChatServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
@@ -63,3 +68,18 @@ def public_tmp():
     folder.chmod(0o755)
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., ChatServer]]:
+    """Start ChatServers for a test; all are stopped at its end."""
+    servers: list[ChatServer] = []
+
+    def start(*args: Any, **kwargs: Any) -> ChatServer:
+        server = ChatServer(*args, **kwargs).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

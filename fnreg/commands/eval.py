@@ -67,14 +67,7 @@ def eval_command(
             "model": client.settings.model,
         },
     )
-    if output:
-        Path(output).write_text(json.dumps(evaluation.to_json(), indent=1), encoding="utf-8")
-    if as_json:
-        print_json(evaluation.to_json())
-    else:
-        console.print(eval_summary(evaluation, f"{task_set.name} ({split}, {ref or 'working tree'})"))
-        if output:
-            console.print(f"per-task results: {output}")
+    _emit(evaluation, f"{task_set.name} ({split}, {ref or 'working tree'})", output, as_json)
     if interrupted:
         ctx.exit(130)
 
@@ -86,9 +79,16 @@ def eval_command(
 def eval_merge_command(shards: tuple[str, ...], output: str | None, as_json: bool) -> None:
     """Combine the --output files of `fnreg eval --shard` runs into one result."""
     merged = merge_results(EvalResult.from_json(json.loads(Path(p).read_text(encoding="utf-8"))) for p in shards)
+    _emit(merged, f"{len(shards)} shards merged", output, as_json)
+
+
+def _emit(result: EvalResult, title: str, output: str | None, as_json: bool) -> None:
+    """Write the results file if asked, then print JSON or the summary table."""
     if output:
-        Path(output).write_text(json.dumps(merged.to_json(), indent=1), encoding="utf-8")
+        Path(output).write_text(json.dumps(result.to_json(), indent=1), encoding="utf-8")
     if as_json:
-        print_json(merged.to_json())
-    else:
-        console.print(eval_summary(merged, f"{len(shards)} shards merged"))
+        print_json(result.to_json())
+        return
+    console.print(eval_summary(result, title))
+    if output:
+        console.print(f"per-task results: {output}")

@@ -24,21 +24,6 @@ def fast_settings(server: ChatServer | None = None, **overrides: Any) -> LLMSett
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[..., ChatServer]]:
-    """Start ChatServers for a test; all are stopped at its end."""
-    servers: list[ChatServer] = []
-
-    def start(*args: Any, **kwargs: Any) -> ChatServer:
-        server = ChatServer(*args, **kwargs).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture
 def connect() -> Iterator[Callable[..., LLMClient]]:
     """Build LLMClients with fast settings; all are closed at the test's end."""
     clients: list[LLMClient] = []

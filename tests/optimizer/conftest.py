@@ -28,21 +28,6 @@ def action(
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[..., ChatServer]]:
-    """Start ChatServers for a test; all are stopped at its end."""
-    servers: list[ChatServer] = []
-
-    def start(*args: Any, **kwargs: Any) -> ChatServer:
-        server = ChatServer(*args, **kwargs).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture
 def connect() -> Iterator[Callable[..., LLMClient]]:
     """LLMClients for a server with millisecond backoff; all are closed at the test's end."""
     clients: list[LLMClient] = []
