@@ -8,7 +8,6 @@ answer is right.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -195,7 +194,3 @@ def system_message(package: str | None, toolset: str | None) -> str:
         "You are a careful problem solver. Use the available functions and the python tool when they help; "
         "check their results." + where + " When you are done, reply with the final answer and no tool call."
     )
-
-
-def compact_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))

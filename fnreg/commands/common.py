@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from fnreg.llm import LLMClient
 
 console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def open_registry(ctx: click.Context) -> Registry:

@@ -7,7 +7,6 @@ waiting for the LLM and for sandbox workers, never Python computation.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -88,9 +87,6 @@ class EvalResult:
 
     def failures(self) -> Counter[str]:
         return Counter(r.failure for r in self.results if r.failure)
-
-    def verdicts(self) -> dict[str, bool]:
-        return {r.task_id: r.correct for r in self.results}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -233,11 +229,3 @@ def run_tasks(
         for future in running:
             future.cancel()
         executor.shutdown(wait=False, cancel_futures=True)
-
-
-def collect(results: Iterable[TaskResult], order: Sequence[Task]) -> EvalResult:
-    """An EvalResult in task order from results that arrived in completion order."""
-    started = time.monotonic()
-    position = {task.id: i for i, task in enumerate(order)}
-    gathered = sorted(results, key=lambda r: position.get(r.task_id, len(position)))
-    return EvalResult(results=gathered, wall_time=time.monotonic() - started)

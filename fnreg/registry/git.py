@@ -217,10 +217,6 @@ class Git:
             offset = header_end + 1 + size + 1  # the content is followed by a newline
         return contents
 
-    def list_files(self, ref: str, path: str) -> list[str]:
-        """Names of the files directly inside ``path`` at ``ref``, without reading them."""
-        return sorted(self.file_ids(ref, path))
-
     def file_ids(self, ref: str, path: str) -> dict[str, str]:
         """Files directly inside ``path`` at ``ref``: name → blob id, without reading them."""
         tree = self._tree(ref, path)
@@ -348,9 +344,6 @@ class Git:
 
     def add_worktree(self, path: Path, branch: str, start: str) -> None:
         self.run("worktree", "add", "--quiet", "-b", branch, str(path), start)
-
-    def remove_worktree(self, path: Path) -> None:
-        self.run("worktree", "remove", "--force", str(path))
 
     def branches(self, pattern: str) -> dict[str, str]:
         out = self.run("for-each-ref", "--format=%(refname:short)%09%(objectname)", f"refs/heads/{pattern}")

@@ -808,7 +808,3 @@ def _unavailable_helper(mode: black.Mode) -> str:
 
 
 PACKAGE_INIT = '"""Toolsets learned by fnreg: one subpackage per agent."""\n'
-
-
-def is_generated_init(text: str) -> bool:
-    return text.startswith(INIT_MARKER)

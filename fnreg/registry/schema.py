@@ -343,7 +343,7 @@ def _union(groups: list[list[dict[str, Any]]]) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- schema → annotation
 
 
-def annotation_for(prop: dict[str, Any], *, top_level: bool = True) -> tuple[str, set[str]]:
+def annotation_for(prop: dict[str, Any]) -> tuple[str, set[str]]:
     """Annotation source for a JSON-schema property, and the ``typing`` names it uses.
 
     The inverse of ``annotation_schema``: ``annotation_schema(annotation_for(p))`` equals
@@ -367,7 +367,7 @@ def _base_annotation(prop: dict[str, Any], uses: set[str]) -> str:
     if "anyOf" in prop:
         parts = []
         for member in prop["anyOf"]:
-            text, used = annotation_for(member, top_level=False)
+            text, used = annotation_for(member)
             uses |= used
             parts.append(text)
         return " | ".join(parts)
@@ -398,7 +398,7 @@ def _simple_type(prop: dict[str, Any], uses: set[str]) -> str:
         if not items:
             uses.add("Any")
             return "list[Any]"
-        text, used = annotation_for(items, top_level=False)
+        text, used = annotation_for(items)
         uses |= used
         return f"list[{text}]"
     if kind == "object":
@@ -406,7 +406,7 @@ def _simple_type(prop: dict[str, Any], uses: set[str]) -> str:
         if not isinstance(values, dict) or not values:
             uses.add("Any")
             return "dict[str, Any]"
-        text, used = annotation_for(values, top_level=False)
+        text, used = annotation_for(values)
         uses |= used
         return f"dict[str, {text}]"
     raise SchemaError(f"unknown JSON type {kind!r}")

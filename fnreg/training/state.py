@@ -43,7 +43,6 @@ class RunState:
     run: str
     #: The commit the run started from (parent of its first commit).
     start: str | None
-    tip: str
     epochs: list[EpochRecord] = field(default_factory=list)
     #: Action commits after the last epoch commit: a step that was never evaluated.
     pending: list[str] = field(default_factory=list)
@@ -85,7 +84,7 @@ def load_state(git: Git, branch: str, run: str) -> RunState:
             start = commit.sha
             break
         commits.append(commit)
-    state = RunState(run=run, start=start, tip=git.resolve(branch))
+    state = RunState(run=run, start=start)
     for commit in reversed(commits):
         _apply(state, commit)
     return state

@@ -55,10 +55,6 @@ class Workspace:
         """Files written before a commit makes them durable (evaluation results awaiting their note)."""
         return self.main.state_dir(create=False) / "runs" / self.run
 
-    @property
-    def cache_path(self) -> Path:
-        return self.main.state_dir(create=False) / "cache.sqlite"
-
     def registry(self) -> Registry:
         return Registry(self.path, package=self.main.package)
 

@@ -20,28 +20,17 @@ import pytest
 
 from fnreg.errors import FnregError
 from fnreg.llm import LLMClient, LLMSettings
-from fnreg.optimizer import AgentOptimizer, Experience, OptimizerInputs
+from fnreg.optimizer import AgentOptimizer, OptimizerInputs
 from fnreg.optimizer.optimizer import ECHO_CHARS
 from fnreg.registry import Registry, parse_action
 from fnreg.testing.server import ChatServer, FunctionCall, Message, text
 from tests.conftest import git
 from tests.hostile.conftest import GIT_IDENTITY, TOOLSET, Prepared, repo_state
 from tests.hostile.corpus import CASES, Case
+from tests.optimizer.test_step import HISTORY
 
 PATHS = ("library", "cli", "optimizer")
 CLI_DRIVER = Path(__file__).with_name("cli_driver.py")
-HISTORY = [
-    Experience(
-        [{"role": "user", "content": "What is 12 squared?"}, {"role": "assistant", "content": "\\boxed{144}"}],
-        satisfied=True,
-        task_id="t1",
-    ),
-    Experience(
-        [{"role": "user", "content": "What is 13 squared?"}, {"role": "assistant", "content": "\\boxed{196}"}],
-        satisfied=False,
-        task_id="t2",
-    ),
-]
 # Module-level calls an accepted module may keep (the builder's own list, checked independently here).
 SAFE_CONSTANT_CALLS = {"re.compile", "compile", "frozenset", "set", "tuple", "dict", "list", "Decimal", "Fraction"}
 

@@ -249,7 +249,9 @@ def test_derivation_cache_follows_the_content(git_repo: Path):
 def test_large_toolset_reads_the_same_from_git_objects_as_from_files(git_repo: Path):
     registry = Registry(git_repo)
     for i in range(40):  # above the size where reading switches to one `git cat-file --batch`
-        registry.apply(ADD | {"name": f"tool_{i}", "code": f"return expression + {'x' * i!r}", "packages": ""}, toolset="math")
+        registry.apply(
+            ADD | {"name": f"tool_{i}", "code": f"return expression + {'x' * i!r}", "packages": ""}, toolset="math"
+        )
     at_head, on_disk = registry.toolset("math", "HEAD"), registry.toolset("math")
     assert len(at_head) == 40 and at_head.sources() == on_disk.sources()
     assert registry.toolset("math", "HEAD~1").names == sorted(f"tool_{i}" for i in range(39))
