@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from fnreg.commands.common import console
-from fnreg.config import DEFAULT_PACKAGE, read_pyproject
+from fnreg.config import default, read_pyproject
 from fnreg.registry import Git
+from fnreg.registry.config import RegistryConfig
 from fnreg.registry.module_builder import PACKAGE_INIT
 
 GITIGNORE_LINE = ".fnreg/"
@@ -19,7 +20,7 @@ def init_repository(path: Path) -> list[str]:
     """Create what fnreg needs in the repository at ``path``; returns what was done. Idempotent."""
     root = Git(path).root
     done: list[str] = []
-    package = DEFAULT_PACKAGE
+    package = default(RegistryConfig, "package")
     done += _ensure_pyproject(root, package)
     package_init = root / package / "__init__.py"
     if not package_init.exists():

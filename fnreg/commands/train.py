@@ -55,7 +55,7 @@ def train_command(ctx: click.Context, task: str, **kwargs) -> None:
         return
     if pr:
         check_gh()
-    client = make_client(registry.root, llm_flags, optimizer_model=optimizer_model)
+    client = make_client(registry, llm_flags, optimizer_model=optimizer_model)
     options = replace(
         options, concurrency=client.settings.concurrency if llm_flags["concurrency"] else options.concurrency
     )
@@ -108,7 +108,7 @@ def _next_steps(finished: RunFinished, report: Path) -> None:
 
 
 def _dry_run(registry, task, config, options, llm_flags, optimizer_model) -> None:
-    from fnreg.config import llm_settings
+    from fnreg.llm import llm_settings
 
     task_set = load_task_set(task, registry.root)
     llm = llm_settings(

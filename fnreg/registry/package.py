@@ -51,9 +51,9 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from fnreg import __version__
-from fnreg.config import black_mode
 from fnreg.errors import FnregError
+from fnreg.version import fnreg_version
+from fnreg.registry.config import black_mode
 from fnreg.registry.module_builder import build_init
 from fnreg.registry.registry import Registry
 from fnreg.registry.toolset import Toolset, check_toolset_name, load_toolset, name_list
@@ -192,7 +192,7 @@ def _metadata(name: str, version: str, summary: str, requires: Iterable[str]) ->
 
 
 def _wheel_file() -> str:
-    return f"Wheel-Version: 1.0\nGenerator: fnreg {__version__}\nRoot-Is-Purelib: true\nTag: {WHEEL_TAG}\n"
+    return f"Wheel-Version: 1.0\nGenerator: fnreg {fnreg_version()}\nRoot-Is-Purelib: true\nTag: {WHEEL_TAG}\n"
 
 
 def _record(entries: Mapping[str, bytes], record_path: str) -> str:

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from fnreg.config import black_mode, package_name
 from fnreg.errors import ActionError, GitError
 from fnreg.registry.actions import Action, parse_action
+from fnreg.registry.config import black_mode, package_name
 from fnreg.registry.derive_cache import DerivationCache
 from fnreg.registry.git import Git, blob_id
 from fnreg.registry.history import LogEntry, action_message, read_log

@@ -23,6 +23,7 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fnreg.config import default
 from fnreg.evaluation.adapter import Adapter
 from fnreg.evaluation.runner import EvalResult, TaskResult
 from fnreg.evaluation.tasks import Task, TaskSet
@@ -39,6 +40,7 @@ from fnreg.registry.history import (
     percent,
     rollback_message,
 )
+from fnreg.training.config import TrainingConfig
 from fnreg.training.events import (
     ActionApplied,
     ActionRejected,
@@ -69,21 +71,21 @@ Events = Generator[Event, None, Any]
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How long and how hard to train (defaults from the paper, except patience)."""
+    """How long and how hard to train (defaults: the schema's, :class:`~fnreg.training.config.TrainingConfig`)."""
 
     #: Optimizer steps (the paper: 10).
-    epochs: int = 10
+    epochs: int = default(TrainingConfig, "epochs")
     #: Epochs in a row without strict improvement before stopping (the paper's threshold: 10).
-    patience: int = 3
+    patience: int = default(TrainingConfig, "patience")
     #: Tasks sampled per epoch (paper §3.3.4); None = the whole training split.
-    batch_size: int | None = None
+    batch_size: int | None = default(TrainingConfig, "batch_size")
     #: Seed of the batch sampling.
-    seed: int = 0
+    seed: int = default(TrainingConfig, "seed")
     #: Evaluate the best set on the test split at the end.
     test: bool = False
     #: End the run cleanly (best tag written) once this many USD or billed tokens were spent.
-    max_cost: float | None = None
-    max_tokens: int | None = None
+    max_cost: float | None = default(TrainingConfig, "max_cost")
+    max_tokens: int | None = default(TrainingConfig, "max_tokens")
 
     def __post_init__(self) -> None:
         for name in ("epochs", "patience"):
