@@ -16,7 +16,6 @@ a kill at any instant: everything it needs is read back from the branch (:mod:`.
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Generator, Iterator, Sequence
@@ -55,15 +54,8 @@ from fnreg.training.events import (
     StopReason,
     TaskFinished,
 )
-from fnreg.training.state import (
-    BEST_SCORE,
-    SPLIT,
-    EpochRecord,
-    RunState,
-    load_state,
-    read_epoch_note,
-    results_from_note,
-)
+from fnreg.training.notes import EpochNote, NotedAction, NotedRejection, read_note, write_note
+from fnreg.training.state import BEST_SCORE, SPLIT, EpochRecord, RunState, load_state
 from fnreg.training.workspace import Workspace
 
 Events = Generator[Event, None, Any]
@@ -95,9 +87,9 @@ class TrainConfig:
             raise ValueError("batch_size must be at least 1")
 
 
-def _usage_record(spent: MeterSnapshot) -> dict[str, Any]:
+def _usage_record(spent: MeterSnapshot) -> dict[str, Usage]:
     """Usage of one epoch for its note: the total and each role (agent, optimizer)."""
-    return {"total": spent.total.to_json(), **{role: usage.to_json() for role, usage in spent.roles.items()}}
+    return {"total": spent.total, **spent.roles}
 
 
 class Trainer:
@@ -189,7 +181,7 @@ class Trainer:
         before = self.usage.snapshot()
         result = yield from self._evaluate(0, "baseline", self._batch(0))
         spent = self.usage.snapshot() - before
-        commit = self._commit_epoch(0, result, result, "baseline", {"usage": _usage_record(spent)})
+        commit = self._commit_epoch(EpochNote(result, 0, "baseline", usage=_usage_record(spent)), result)
         yield EpochFinished(0, result.score, result.score, "baseline", commit, 0, spent.total)
 
     def _epoch(self, state: RunState, epoch: int) -> Events:
@@ -216,7 +208,7 @@ class Trainer:
             result = yield from self._evaluate(epoch, "candidate", tasks)
             decision = "improved" if result.score > base.score else "rolled_back"
         spent = self.usage.snapshot() - before
-        commit = self._commit_epoch(epoch, result, base, decision, self._step_record(step, spent))
+        commit = self._commit_epoch(self._step_note(epoch, decision, result, base, step, spent), base)
         if decision == "rolled_back":
             self._roll_back(self._state().epochs[-1])
         patience = 0 if decision == "improved" else self._state().patience_used
@@ -254,7 +246,8 @@ class Trainer:
 
     def _best_results(self, best: EpochRecord) -> EvalResult | None:
         """The best epoch's results from its note (the optimizer reads its conversations)."""
-        return results_from_note(read_epoch_note(self.git, best.commit))
+        note = read_note(self.git, best.commit)
+        return note.results if note is not None else None
 
     def _inputs(self, state: RunState, base: EvalResult) -> OptimizerInputs:
         failures = [FailedSet(self._sources(e.commit), e.score) for e in state.failures]
@@ -284,36 +277,35 @@ class Trainer:
             ],
         )
         commit = self.git.commit_empty(message)
-        self.git.add_note(commit, json.dumps({"results": result.to_json()}))
+        write_note(self.git, commit, EpochNote(result, best.epoch))
 
     # ------------------------------------------------------------------ writing history
 
-    def _commit_epoch(self, epoch: int, result: EvalResult, base: EvalResult, decision: Decision, record: dict) -> str:
+    def _commit_epoch(self, note: EpochNote, base: EvalResult) -> str:
         """The epoch commit with its score trailers, then its note; the scratch copy bridges a crash in between."""
-        note = {"epoch": epoch, "decision": decision, "results": result.to_json(), **record}
-        if self._batched and base is not result:
-            note["best_results"] = base.to_json()
-        scratch = self.workspace.save_scratch(f"epoch-{epoch}.json", note)
-        extra = [(BEST_SCORE, f"{base.score:.6f}")]
+        assert note.epoch is not None and note.decision is not None
+        scratch = self.workspace.save_scratch(f"epoch-{note.epoch}.json", note.to_json())
         message = epoch_message(
             self.toolset,
             self.run_id,
-            epoch,
-            score=result.score,
-            tasks=result.total,
-            best=decision in ("baseline", "improved"),
-            decision=decision,
-            extra=extra,
+            note.epoch,
+            score=note.results.score,
+            tasks=note.results.total,
+            best=note.decision in ("baseline", "improved"),
+            decision=note.decision,
+            extra=[(BEST_SCORE, f"{base.score:.6f}")],
         )
         commit = self.git.commit_empty(message)
-        self.git.add_note(commit, json.dumps(note))
+        write_note(self.git, commit, note)
         scratch.unlink(missing_ok=True)
         return commit
 
     def _attach_scratch_note(self, epoch: EpochRecord) -> None:
         scratch = self.workspace.scratch / f"epoch-{epoch.epoch}.json"
         if scratch.exists() and self.git.read_note(epoch.commit) is None:
-            self.git.add_note(epoch.commit, scratch.read_text(encoding="utf-8"))
+            note = EpochNote.parse(scratch.read_text(encoding="utf-8"))
+            if note is not None:  # a scratch file cut short by the crash is not a note
+                write_note(self.git, epoch.commit, note)
         scratch.unlink(missing_ok=True)
 
     def _roll_back(self, epoch: EpochRecord) -> None:
@@ -327,16 +319,25 @@ class Trainer:
         )
         self.git.revert(list(reversed(epoch.actions)), message)
 
-    def _step_record(self, step: StepResult, spent: Any) -> dict[str, Any]:
-        return {
-            "actions": [
-                {"commit": a.commit, "kind": a.action.kind, "name": a.action.name, "reason": a.action.reason}
-                for a in step.applied
-            ],
-            "rejected": [{"tool": r.tool, "errors": r.errors} for r in step.rejected],
-            "terminated": step.terminated,
-            "usage": _usage_record(spent),
-        }
+    def _step_note(
+        self,
+        epoch: int,
+        decision: Decision,
+        result: EvalResult,
+        base: EvalResult,
+        step: StepResult,
+        spent: MeterSnapshot,
+    ) -> EpochNote:
+        return EpochNote(
+            result,
+            epoch,
+            decision,
+            best_results=base if self._batched and base is not result else None,
+            actions=tuple(NotedAction(a.commit, a.action.kind, a.action.name, a.action.reason) for a in step.applied),
+            rejected=tuple(NotedRejection(r.tool, tuple(r.errors)) for r in step.rejected),
+            terminated=step.terminated,
+            usage=_usage_record(spent),
+        )
 
     def _tag(self, state: RunState, reason: StopReason) -> None:
         best = state.best
@@ -371,8 +372,9 @@ class Trainer:
         """What the run spent before this session, from its epoch notes (budgets cover the whole run)."""
         total = Usage()
         for epoch in state.epochs:
-            note = read_epoch_note(self.git, epoch.commit) or {}
-            total += Usage.from_json(note.get("usage", {}).get("total", {}))
+            note = read_note(self.git, epoch.commit)
+            if note is not None:
+                total += note.total_usage
         return total
 
     def _over_budget(self) -> bool:

@@ -21,7 +21,8 @@ from fnreg.errors import FnregError  # noqa: E402
 from fnreg.llm import Usage  # noqa: E402
 from fnreg.registry import Registry  # noqa: E402
 from fnreg.registry.history import SCORE, TASKS, percent  # noqa: E402
-from fnreg.training.state import EpochRecord, RunState, load_state, read_epoch_note  # noqa: E402
+from fnreg.training.notes import read_note  # noqa: E402
+from fnreg.training.state import EpochRecord, RunState, load_state  # noqa: E402
 from fnreg.training.workspace import Workspace  # noqa: E402
 
 CURVE_FILE = "learning-curve.png"
@@ -93,9 +94,8 @@ def raise_no_epochs(run: str) -> None:
 
 
 def _row(git, epoch: EpochRecord) -> EpochRow:
-    note = read_epoch_note(git, epoch.commit) or {}
-    usage = Usage.from_json(note.get("usage", {}).get("total", {}))
-    actions = [f"{a['kind'].removesuffix('_function')} `{a['name']}`" for a in note.get("actions", [])]
+    note = read_note(git, epoch.commit)
+    actions = [f"{a.kind.removesuffix('_function')} `{a.name}`" for a in note.actions] if note else []
     return EpochRow(
         epoch=epoch.epoch,
         commit=epoch.commit,
@@ -104,8 +104,8 @@ def _row(git, epoch: EpochRecord) -> EpochRow:
         decision=epoch.decision,
         tasks=epoch.tasks,
         actions=actions,
-        rejected=len(note.get("rejected", [])),
-        usage=usage,
+        rejected=len(note.rejected) if note else 0,
+        usage=note.total_usage if note else Usage(),
     )
 
 
