@@ -77,6 +77,17 @@ class Git:
         self.root = Path(self.repo.working_tree_dir).resolve()
         self._identity: list[str] | None = None
 
+    @classmethod
+    def init(cls, path: str | os.PathLike[str]) -> Git:
+        """Create a repository at ``path`` (``git init``) and open it."""
+        try:
+            proc = subprocess.run(["git", "init", "--quiet", str(path)], capture_output=True, text=True)
+        except OSError as exc:
+            raise GitError(f"could not run `git init {path}`: {exc}; check that git is installed") from None
+        if proc.returncode != 0:
+            raise GitError(f"could not create a git repository with `git init {path}`: {proc.stderr.strip()}")
+        return cls(path)
+
     # ------------------------------------------------------------------ running git
 
     def run(self, *args: str, input: str | None = None) -> str:

@@ -37,9 +37,9 @@ from fnreg.registry.history import (
     epoch_message,
     format_message,
     percent,
-    rollback_message,
 )
 from fnreg.training.config import TrainingConfig
+from fnreg.training.decision import decide, roll_back
 from fnreg.training.events import (
     ActionApplied,
     ActionRejected,
@@ -206,7 +206,7 @@ class Trainer:
             result = base
         else:
             result = yield from self._evaluate(epoch, "candidate", tasks)
-            decision = "improved" if result.score > base.score else "rolled_back"
+            decision = decide(result.score, base.score)
         spent = self.usage.snapshot() - before
         commit = self._commit_epoch(self._step_note(epoch, decision, result, base, step, spent), base)
         if decision == "rolled_back":
@@ -309,15 +309,15 @@ class Trainer:
         scratch.unlink(missing_ok=True)
 
     def _roll_back(self, epoch: EpochRecord) -> None:
-        message = rollback_message(
-            self.toolset,
-            self.run_id,
-            epoch.epoch,
+        roll_back(
+            self.git,
+            epoch.actions,
+            toolset=self.toolset,
+            run=self.run_id,
+            epoch=epoch.epoch,
             score=epoch.score,
             best_score=epoch.best_score,
-            reverted=list(reversed(epoch.actions)),
         )
-        self.git.revert(list(reversed(epoch.actions)), message)
 
     def _step_note(
         self,
