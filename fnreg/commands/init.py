@@ -11,7 +11,7 @@ from fnreg.commands.common import console
 from fnreg.config import default, read_pyproject
 from fnreg.registry import Git
 from fnreg.registry.config import RegistryConfig
-from fnreg.registry.module_builder import PACKAGE_INIT
+from fnreg.registry.init_module import PACKAGE_INIT
 
 GITIGNORE_LINE = ".fnreg/"
 

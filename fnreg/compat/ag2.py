@@ -44,7 +44,7 @@ from fnreg.optimizer.optimizer import AgentOptimizer, current_sources
 from fnreg.optimizer.results import StepResult
 from fnreg.registry import Git, Registry
 from fnreg.registry.history import ACTION, TOOLSET, format_message
-from fnreg.registry.module_builder import PACKAGE_INIT
+from fnreg.registry.init_module import PACKAGE_INIT
 from fnreg.registry.toolset import check_toolset_name
 from fnreg.training.decision import decide, roll_back
 

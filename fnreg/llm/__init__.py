@@ -50,7 +50,28 @@ _LAZY = {
     "UsageMeter": "usage",
 }
 
-__all__ = ["LLMError", *sorted(_LAZY)]
+__all__ = [
+    "CassettePlayer",
+    "CassetteRecorder",
+    "Completion",
+    "LLMClient",
+    "LLMError",
+    "LLMRequestRejected",
+    "LLMSettings",
+    "LLMUnavailable",
+    "MalformedCompletion",
+    "MeterSnapshot",
+    "ReplayMiss",
+    "ResponseCache",
+    "ToolCall",
+    "Usage",
+    "UsageMeter",
+    "count_message_tokens",
+    "count_tokens",
+    "llm_settings",
+    "request_key",
+    "settings_from_env",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -15,7 +15,8 @@ from fnreg.registry.config import black_mode, package_name
 from fnreg.registry.derive_cache import DerivationCache
 from fnreg.registry.git import Git, blob_id
 from fnreg.registry.history import LogEntry, action_message, read_log
-from fnreg.registry.module_builder import PACKAGE_INIT, BuiltModule, build_init, build_module
+from fnreg.registry.init_module import PACKAGE_INIT, build_init
+from fnreg.registry.module_builder import BuiltModule, build_module
 from fnreg.registry.toolset import Toolset, check_toolset_name, is_function_module, load_toolset, name_list
 
 STATE_DIR = ".fnreg"

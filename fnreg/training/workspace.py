@@ -19,7 +19,7 @@ from fnreg.errors import FnregError, GitError
 from fnreg.file_lock import toolset_lock
 from fnreg.registry import Git, Registry
 from fnreg.registry.history import RUN, TOOLSET, format_message
-from fnreg.registry.module_builder import PACKAGE_INIT
+from fnreg.registry.init_module import PACKAGE_INIT
 
 
 def branch_name(toolset: str, run: str) -> str:
