@@ -206,7 +206,8 @@ class Registry:
         if f"{self.package}/__init__.py" not in snapshot.blobs:
             writes[f"{self.package}/__init__.py"] = PACKAGE_INIT
         committed = {p: snapshot.blobs.get(p) for p in writes} if snapshot.head else None
-        dirty = [p for p in self.git.dirty(list(writes), committed) if not self._holds(p, writes.get(p))]
+        scope = [base, f"{self.package}/__init__.py"]
+        dirty = [p for p in self.git.dirty(list(writes), committed, scope=scope) if not self._holds(p, writes.get(p))]
         if dirty:
             raise GitError(f"{dirty[0]} has uncommitted changes; commit or stash them before applying an action")
         self._write(writes)

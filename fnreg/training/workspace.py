@@ -116,8 +116,7 @@ class Workspace:
     def clean(self) -> None:
         """Bring the worktree back to its branch tip after a crash: no lock, no half-written file."""
         git = self.git()
-        git_dir = Path(git.run("rev-parse", "--git-dir"))
-        git_dir = git_dir if git_dir.is_absolute() else self.path / git_dir
+        git_dir = git.git_dir
         lock = git_dir / "index.lock"
         if lock.exists():  # a git process killed with us; our toolset lock says no one else is here
             lock.unlink()
