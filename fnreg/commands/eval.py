@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 from fnreg.commands.common import console, llm_options, make_client, open_registry, pop_llm_options, print_json
 from fnreg.commands.display import accuracy, eval_summary, task_progress
@@ -34,15 +35,14 @@ def eval_command(
 ) -> None:
     """Evaluate TASK (a task set under tasks/ or a path) and print accuracy, failures, tokens."""
     registry = open_registry(ctx)
-    registry.state_dir()  # the response cache lives there
     task_set = load_task_set(task, registry.root)
     tasks = shard(task_set.split(split), shard_spec)
-    client = make_client(registry.root, pop_llm_options(kwargs))
+    client = make_client(registry, pop_llm_options(kwargs))
     adapter = TaskSetAdapter(task_set, client, concurrency=client.settings.concurrency, package=registry.package)
     started = time.monotonic()
     results, interrupted = [], False
     with toolset_checkout(registry, task_set.toolset, ref) as checkout, client:
-        progress = task_progress(console if not as_json else console.__class__(stderr=True))
+        progress = task_progress(console if not as_json else Console(stderr=True))
         with progress:
             bar = progress.add_task(f"{task_set.name} {split}", total=len(tasks), accuracy="-", extra="")
             stream = adapter.evaluate(checkout, tasks)
