@@ -78,7 +78,7 @@ def eval_command(
 @click.option("--json", "as_json", is_flag=True, help="Print the merged results as JSON.")
 def eval_merge_command(shards: tuple[str, ...], output: str | None, as_json: bool) -> None:
     """Combine the --output files of `fnreg eval --shard` runs into one result."""
-    merged = merge_results(EvalResult.from_json(json.loads(Path(p).read_text(encoding="utf-8"))) for p in shards)
+    merged = merge_results(EvalResult.read(p) for p in shards)
     _emit(merged, f"{len(shards)} shards merged", output, as_json)
 
 

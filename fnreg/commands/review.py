@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -95,10 +94,7 @@ def _read_results(base: str | None, head: str | None) -> dict[str, EvalResult]:
         raise InputError("--base-results and --head-results go together")
     results = {}
     for side, path in (("base", base), ("head", head)):
-        try:
-            results[side] = EvalResult.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
-        except (ValueError, KeyError, TypeError, RecursionError):
-            raise InputError(f"{path} is not the JSON that `fnreg eval -o` writes") from None
+        results[side] = EvalResult.read(path)
     return results
 
 

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from fnreg import safe_json
 from fnreg.agents.react_agent import parse_reply
 from fnreg.evaluation.runner import EvalResult, TaskResult
 from fnreg.evaluation.stats import Interval, paired_bootstrap_interval, wilson_interval
@@ -252,8 +253,8 @@ def _range(interval: Interval, *, signed: bool = False) -> str:
 
 def _compact(arguments: str) -> str:
     try:
-        return json.dumps(json.loads(arguments), ensure_ascii=False, separators=(", ", ": "))
-    except (ValueError, TypeError, RecursionError):
+        return json.dumps(safe_json.loads(arguments), ensure_ascii=False, separators=(", ", ": "))
+    except (ValueError, TypeError):
         return arguments
 
 

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from fnreg import safe_json
 from fnreg.sqlite_db import locked_as_error, open_database
 
 __all__ = ["ResponseCache", "canonical_json", "request_key"]
@@ -81,8 +82,8 @@ class ResponseCache:
         if row is None:
             return None
         try:
-            value = json.loads(row[0])
-        except ValueError:
+            value = safe_json.loads(row[0])
+        except ValueError:  # unreadable or absurdly nested: a miss, asked again
             return None
         return value if isinstance(value, dict) else None
 

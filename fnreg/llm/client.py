@@ -27,6 +27,7 @@ try:  # the SDK's HTTP library: httpx2 from openai 3 on, httpx before
 except ImportError:  # pragma: no cover - older openai releases
     import httpx  # type: ignore[no-redef]
 
+from fnreg import safe_json
 from fnreg.errors import ConfigError
 
 from .cache import ResponseCache, request_key
@@ -200,8 +201,10 @@ class LLMClient:
         except httpx.HTTPError as exc:  # e.g. the connection dropped while the body was read
             return None, _Failure(f"connection failed: {type(exc).__name__}: {exc}")
         try:
-            response = json.loads(body)
+            response = safe_json.loads(body)
             parse_completion(response)
+        except safe_json.JSONTooDeep as exc:
+            return None, _Failure(f"the body is JSON {exc}", malformed=True)
         except ValueError:
             return None, _Failure(f"the body is not JSON: {_clip(body)}", malformed=True)
         except MalformedCompletion as exc:

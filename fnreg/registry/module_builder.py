@@ -39,6 +39,7 @@ from fnreg.registry.schema import (
     derive_function,
 )
 from fnreg.registry.signature import TYPING_NAMES, check_signature_names, docstring_literal, fit_function
+from fnreg.registry.source_shape import SourceTooDeep, check_shape
 from fnreg.registry.syntax import is_docstring, is_import_line, py_literal
 
 if TYPE_CHECKING:
@@ -61,6 +62,13 @@ class BuiltModule:
 def build_module(action: Action, *, mode: black.Mode | None = None) -> BuiltModule:
     """Build the formatted module for an add or revise action, or raise ``ActionError``."""
     where = f"{action.kind} {action.name}"
+    try:
+        return _build(action, mode, where)
+    except (RecursionError, MemoryError):  # the shape check makes this unreachable; never a traceback
+        raise ActionError(f"{where}: code is nested too deeply to build; split it into simpler statements") from None
+
+
+def _build(action: Action, mode: black.Mode | None, where: str) -> BuiltModule:
     module = _parse(action.code, where)
     parts = _split_top_level(module, action, where)
     effective = dict(action.parameters, properties=dict(action.parameters["properties"]))
@@ -76,9 +84,14 @@ def build_module(action: Action, *, mode: black.Mode | None = None) -> BuiltModu
 
 def _parse(code: str, where: str) -> cst.Module:
     try:
+        check_shape(code)  # before libcst: too much nesting crashes its parser (SIGSEGV)
         return cst.parse_module(code)
     except UnicodeError:  # an unpaired surrogate (``\\ud800`` in the JSON) cannot be encoded
         raise ActionError(f"{where}: code is not valid Unicode text (an unpaired surrogate?)") from None
+    except SourceTooDeep as exc:
+        raise ActionError(f"{where}: {exc}") from None
+    except SyntaxError as exc:
+        raise ActionError(f"{where}: code has a syntax error at line {exc.lineno}: {exc.msg}") from None
     except cst.ParserSyntaxError as exc:
         message = exc.message.splitlines()[0] if exc.message else "invalid syntax"
         raise ActionError(f"{where}: code has a syntax error at line {exc.raw_line}: {message}") from None

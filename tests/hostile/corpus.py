@@ -14,7 +14,7 @@ Append a :class:`Case` to ``CASES`` (ids must be unique; the tests pick it up by
 
     Case("my-case", "code", "what the model did", "add_function", args(code="return x +"), error="syntax error"),
 
-- ``category``: one of json, fields, names, code, accepted, side-effect, schema, packages,
+- ``category``: one of json, fields, names, code, nesting, accepted, side-effect, schema, packages,
   lifecycle (``side_effect(id, description, statement)`` builds a side-effect case).
 
 - ``raw``: the arguments string. ``args(**fields)`` gives the JSON of a valid ``square`` action
@@ -118,6 +118,7 @@ NOT_JSON = "is not valid JSON"
 BAD_NAME = "is not allowed: use lowercase ASCII snake_case"
 SHADOWS = "shadows a Python builtin or module"
 NOT_PACKAGE = "is not a package requirement"
+TOO_DEEP = "code is nested more than 100 levels deep"
 WRITE = f'open("{MARKER}", "w").write("ran")'
 
 CASES: list[Case] = [
@@ -655,6 +656,111 @@ CASES: list[Case] = [
         "add_function",
         args(code=module("int = 3")),
         error="binds `int`",
+    ),
+    # ------------------------------------------------------------------ nesting (libcst crashed, SIGSEGV)
+    Case(
+        "nested-parentheses",
+        "nesting",
+        "3,000 nested parentheses (SIGSEGV inside libcst)",
+        "add_function",
+        args(code=SQUARE_CODE.replace("x * x", "(" * 3000 + "x" + ")" * 3000)),
+        error=TOO_DEEP,
+    ),
+    Case(
+        "nested-lists",
+        "nesting",
+        "1,000 nested list brackets",
+        "add_function",
+        args(code="return " + "[" * 1000 + "x" + "]" * 1000),
+        error=TOO_DEEP,
+    ),
+    Case(
+        "operator-chain",
+        "nesting",
+        "an operator chain of 5,000 terms (RecursionError in the module builder)",
+        "add_function",
+        args(code="y = 1" + " + 1" * 5000 + "\nreturn x * y"),
+        error=TOO_DEEP,
+    ),
+    Case(
+        "boolean-chain",
+        "nesting",
+        "`x and x and ...`: flat for ast, one level per term for libcst",
+        "add_function",
+        args(code="return x" + " and x" * 4000),
+        error=TOO_DEEP,
+    ),
+    Case(
+        "not-chain",
+        "nesting",
+        "`not not not ... x`, 15,000 deep",
+        "add_function",
+        args(code="return " + "not " * 15000 + "x"),
+        error=TOO_DEEP,
+    ),
+    Case(
+        "implicit-string-concatenation",
+        "nesting",
+        "3,000 implicitly concatenated strings",
+        "add_function",
+        args(code="return len(" + '"a" ' * 3000 + ")"),
+        error=TOO_DEEP,
+    ),
+    Case(
+        "dotted-import",
+        "nesting",
+        "an import of a 3,000-part dotted name",
+        "add_function",
+        args(code="import os" + ".path" * 3000 + "\nreturn x"),
+        error=TOO_DEEP,
+    ),
+    Case(
+        "elif-chain",
+        "nesting",
+        "3,000 elif branches",
+        "add_function",
+        args(code="if x == 0:\n    return 0\n" + "elif x == 1:\n    return 1\n" * 3000 + "return x * x"),
+        error=TOO_DEEP,
+    ),
+    Case(
+        "deep-json-action",
+        "nesting",
+        "the whole tool call nested 5,000 arrays deep (RecursionError in parse_action)",
+        "add_function",
+        "[" * 5000 + "]" * 5000,
+        error="the action is nested more than 100 levels deep",
+    ),
+    Case(
+        "deep-json-arguments",
+        "nesting",
+        "`arguments` holding JSON nested 5,000 deep",
+        "add_function",
+        args(arguments="[" * 5000 + "]" * 5000),
+        error="`arguments` is nested more than 100 levels deep",
+    ),
+    Case(
+        "deep-json-arguments-object",
+        "nesting",
+        "`arguments` as a JSON object nested 5,000 deep inside the call",
+        "add_function",
+        args(arguments="@DEEP@").replace('"@DEEP@"', '{"x": ' * 5000 + "1" + "}" * 5000),
+        error="the action is nested more than 100 levels deep",
+    ),
+    Case(
+        "huge-number",
+        "nesting",
+        "a 5,000-digit number, beyond Python's integer-string limit (ValueError, not a JSON error)",
+        "add_function",
+        args()[:-1] + ', "reason": ' + "7" * 5000 + "}",
+        error="the action is not valid JSON",
+    ),
+    Case(
+        "moderate-nesting",
+        "nesting",
+        "nesting well inside the limit (30 levels) is fine",
+        "add_function",
+        args(code="return " + "[" * 30 + "x" + "]" * 30 + "[0]" * 30 + " * x"),
+        schema=SQUARE_SCHEMA,
     ),
     # ------------------------------------------------------------------ accepted and normalised
     Case(
