@@ -29,7 +29,7 @@ import libcst as cst
 from fnreg.errors import ActionError
 from fnreg.registry.actions import Action
 from fnreg.registry.init_module import INIT_MARKER, PACKAGE_INIT, build_init
-from fnreg.registry.policy import check_class, check_def, check_runs_on_import, module_bindings, module_level_statement
+from fnreg.registry.policy import ImportTimePolicy, module_bindings
 from fnreg.registry.schema import (
     DerivedFunction,
     SchemaError,
@@ -149,7 +149,7 @@ def _looks_like_body(module: cst.Module) -> bool:
 def _split_module(module: cst.Module, name: str, where: str) -> _Parts:
     parts = _Parts(imports=[], future=[], others=[], main=None, main_index=0)  # type: ignore[arg-type]
     public_defs: list[str] = []
-    bindings = module_bindings(module)
+    policy = ImportTimePolicy(module, name, where)
     for index, stmt in enumerate(module.body):
         if index == 0 and is_docstring(stmt):
             continue
@@ -159,7 +159,7 @@ def _split_module(module: cst.Module, name: str, where: str) -> _Parts:
             if stmt.asynchronous is not None:
                 raise ActionError(f"{where}: `async def {name}` is not supported; write a plain `def {name}`")
             # Its parameters are rewritten from the schema; the return annotation is kept as written.
-            check_runs_on_import(module, bindings, name, where, stmt.returns)
+            policy.check_return_annotation(stmt)
             parts.main, parts.main_index = stmt, len(parts.others)
         elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             kind = "class" if isinstance(stmt, cst.ClassDef) else "function"
@@ -168,12 +168,12 @@ def _split_module(module: cst.Module, name: str, where: str) -> _Parts:
             if not stmt.name.value.startswith("_"):
                 public_defs.append(f"{kind} `{stmt.name.value}`")
             if isinstance(stmt, cst.ClassDef):
-                check_class(module, stmt, bindings, name, where)
+                policy.check_class(stmt)
             else:
-                check_def(module, stmt, bindings, name, where)
+                policy.check_def(stmt)
             parts.others.append(stmt)
         else:
-            kept = module_level_statement(module, stmt, bindings, name, where)
+            kept = policy.statement(stmt)
             if kept is not None:
                 parts.others.append(kept)
     if parts.main is None:
