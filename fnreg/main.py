@@ -12,6 +12,7 @@ from fnreg.errors import FnregError
 #: Command name → "module:attribute"; a command's module is imported only when it runs,
 #: so ``fnreg list`` does not pay for the LLM client, the sandbox or matplotlib.
 COMMANDS = {
+    "cache": "fnreg.commands.cache:cache_command",
     "demo": "fnreg.commands.demo:demo_command",
     "init": "fnreg.commands.init:init_command",
     "train": "fnreg.commands.train:train_command",

@@ -62,6 +62,11 @@ def signature(parameters: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 function``, ``2 functions``, ``1,200 answers``."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
 def first_line(text: str, width: int = 80) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
     return line if len(line) <= width else line[: width - 1] + "…"

@@ -21,6 +21,9 @@ ENV = (
     "FNREG_TIMEOUT",
     "FNREG_MAX_RETRIES",
     "FNREG_CACHE",
+    "FNREG_CACHE_NAMESPACE",
+    "OPENAI_ORG_ID",
+    "OPENAI_PROJECT_ID",
     "MY_KEY",
 )
 
