@@ -49,6 +49,8 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except FnregError as exc:
+            if exc.details:
+                click.echo(exc.details.rstrip("\n"), err=True)
             raise _UserError(str(exc), exc.exit_code) from None
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from fnreg.commands.common import console, llm_options, make_client, open_registry, pop_llm_options, print_json
-from fnreg.commands.display import accuracy, eval_summary, task_progress
+from fnreg.commands.common import console, llm_options, make_client, open_registry, plural, pop_llm_options, print_json
+from fnreg.commands.display import TaskProgress, eval_summary
 from fnreg.evaluation import EvalResult, TaskSetAdapter, load_task_set, merge_results, shard, toolset_checkout
 
 
@@ -37,20 +37,20 @@ def eval_command(
     registry = open_registry(ctx)
     task_set = load_task_set(task, registry.root)
     tasks = shard(task_set.split(split), shard_spec)
+    task_set.load_evaluator()  # a bad evaluator is refused before anything is made or spent
     client = make_client(registry, pop_llm_options(kwargs))
     adapter = TaskSetAdapter(task_set, client, concurrency=client.settings.concurrency, package=registry.package)
     started = time.monotonic()
     results, interrupted = [], False
     with toolset_checkout(registry, task_set.toolset, ref) as checkout, client:
-        progress = task_progress(console if not as_json else Console(stderr=True))
-        with progress:
-            bar = progress.add_task(f"{task_set.name} {split}", total=len(tasks), accuracy="-", extra="")
+        shown = console if not as_json else Console(stderr=True, highlight=False, soft_wrap=True)
+        with TaskProgress(shown, f"{task_set.name} {split}", len(tasks)) as progress:
             stream = adapter.evaluate(checkout, tasks)
             try:
                 for result in stream:
                     results.append(result)
                     correct = sum(r.correct for r in results)
-                    progress.update(bar, advance=1, accuracy=accuracy(correct, len(results)))
+                    progress.update(len(results), correct, client.usage.total.total_tokens)
             except KeyboardInterrupt:
                 interrupted = True
                 stream.close()
@@ -79,7 +79,7 @@ def eval_command(
 def eval_merge_command(shards: tuple[str, ...], output: str | None, as_json: bool) -> None:
     """Combine the --output files of `fnreg eval --shard` runs into one result."""
     merged = merge_results(EvalResult.read(p) for p in shards)
-    _emit(merged, f"{len(shards)} shards merged", output, as_json)
+    _emit(merged, f"{plural(len(shards), 'shard')} merged", output, as_json)
 
 
 def _emit(result: EvalResult, title: str, output: str | None, as_json: bool) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from fnreg.commands.common import first_line, open_registry, print_json, signature
+from fnreg.commands.common import first_line, open_registry, plural, print_json, require_toolset, signature
 
 
 @click.command("list")
@@ -15,6 +15,8 @@ from fnreg.commands.common import first_line, open_registry, print_json, signatu
 def list_command(ctx: click.Context, toolset: str | None, ref: str | None, as_json: bool) -> None:
     """List learned functions with their description, parameters and requirements."""
     registry = open_registry(ctx)
+    if toolset is not None:
+        require_toolset(registry, toolset, ref)
     names = [toolset] if toolset else registry.toolsets(ref)
     toolsets = [registry.toolset(name, ref) for name in names]
     if as_json:
@@ -28,7 +30,7 @@ def list_command(ctx: click.Context, toolset: str | None, ref: str | None, as_js
         console.print(f"no toolsets under {registry.package}/" + (f" at {ref}" if ref else ""))
         return
     for t in toolsets:
-        table = Table(title=f"{t.name} ({len(t)} functions)", title_justify="left", expand=False)
+        table = Table(title=f"{t.name} ({plural(len(t), 'function')})", title_justify="left", expand=False)
         for column in ("function", "description", "parameters", "requires", "path"):
             table.add_column(column, overflow="fold")
         for f in t:

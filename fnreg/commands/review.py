@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from fnreg.commands.common import llm_options, make_client, open_registry, pop_llm_options
-from fnreg.commands.display import accuracy, task_progress
+from fnreg.commands.common import llm_options, make_client, open_registry, plural, pop_llm_options
+from fnreg.commands.display import TaskProgress
 from fnreg.errors import GitError, InputError
 from fnreg.evaluation import EvalResult, TaskSetAdapter, load_task_set, toolset_checkout
 from fnreg.evaluation.review import Review, marker, render_review
@@ -61,6 +61,7 @@ def review_command(ctx: click.Context, task: str, base: str, head: str | None, *
     if kwargs["base_results"] or kwargs["head_results"]:
         results = _read_results(kwargs["base_results"], kwargs["head_results"])
     else:
+        task_set.load_evaluator()  # a bad evaluator is refused before anything is made or spent
         client = make_client(registry, pop_llm_options(kwargs))
         adapter = TaskSetAdapter(task_set, client, concurrency=client.settings.concurrency, package=registry.package)
         tasks = task_set.split(kwargs["split"])
@@ -117,12 +118,10 @@ def _task_set_changed(registry, task_set, base_commit: str, head: str | None) ->
 def _evaluate(registry, adapter, tasks, ref: str | None, side: str) -> EvalResult:
     results = []
     with toolset_checkout(registry, adapter.task_set.toolset, ref) as checkout:
-        progress = task_progress(status)
-        with progress:
-            bar = progress.add_task(f"{side} ({ref or WORKING_TREE})", total=len(tasks), accuracy="-", extra="")
+        with TaskProgress(status, f"{side} ({ref or WORKING_TREE})", len(tasks)) as progress:
             for result in adapter.evaluate(checkout, tasks):
                 results.append(result)
-                progress.update(bar, advance=1, accuracy=accuracy(sum(r.correct for r in results), len(results)))
+                progress.update(len(results), sum(r.correct for r in results), adapter.client.usage.total.total_tokens)
     order = {t.id: i for i, t in enumerate(tasks)}
     return EvalResult(sorted(results, key=lambda r: order[r.task_id]), meta={"ref": ref or WORKING_TREE})
 
@@ -133,7 +132,7 @@ def _emit(registry, review: Review, options: dict, number: str | None) -> None:
     if output is not None:
         output.write_text(markdown, encoding="utf-8")
     status.print(
-        f"{review.task_set} ({review.split}, {review.base.total} tasks): "
+        f"{review.task_set} ({review.split}, {plural(review.base.total, 'task')}): "
         f"base {review.base.score:.1%} → head {review.head.score:.1%}, "
         f"change {review.difference.as_points(signed=True)}; "
         f"{sum(f.fixed for f in review.flips)} fixed, {sum(not f.fixed for f in review.flips)} broken"

@@ -150,7 +150,7 @@ def render_review(review: Review, *, title: str | None = None, heading: str = "#
     tasks = review.base.total
     lines = [
         marker(review.task_set),
-        f"{heading} {title or f'fnreg review: `{review.task_set}`'} ({review.split} split, {tasks} tasks)",
+        f"{heading} {title or f'fnreg review: `{review.task_set}`'} ({review.split} split, {tasks} task{'s' if tasks != 1 else ''})",
         "",
         _verdict(review),
         "",

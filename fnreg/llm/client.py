@@ -39,7 +39,7 @@ from .settings import LLMSettings
 from .tokens import count_message_tokens, count_tokens
 from .usage import Usage, UsageMeter, cost_of
 
-__all__ = ["LLMClient"]
+__all__ = ["LLMClient", "check_endpoint"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ MAX_BACKOFF = 60.0
 MAX_RETRY_AFTER = 120.0
 RETRYABLE_STATUS = {408, 409, 425, 429}  # plus every 5xx
 
+AZURE_NEEDS_URL = "Azure OpenAI (api_version set) needs base_url = https://<resource>.openai.azure.com"
 NO_ENDPOINT = (
     "no LLM endpoint configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI endpoint) "
     "or pass --base-url"
@@ -274,6 +275,15 @@ class LLMClient:
 # -- helpers -----------------------------------------------------------------------------------
 
 
+def check_endpoint(settings: LLMSettings) -> None:
+    """Raise the ``ConfigError`` :class:`LLMClient` would, without making one (nothing is opened)."""
+    endpoint = resolve_endpoint(settings)
+    if not endpoint.api_key and not endpoint.base_url:
+        raise ConfigError(NO_ENDPOINT)
+    if endpoint.api_version and not endpoint.base_url:
+        raise ConfigError(AZURE_NEEDS_URL)
+
+
 def _make_openai(endpoint: Endpoint, timeout: float) -> openai.OpenAI:
     if not endpoint.api_key and not endpoint.base_url:
         raise ConfigError(NO_ENDPOINT)
@@ -282,7 +292,7 @@ def _make_openai(endpoint: Endpoint, timeout: float) -> openai.OpenAI:
     # max_retries=0: retrying is ours (see the module docstring).
     if endpoint.api_version:
         if not endpoint.base_url:
-            raise ConfigError("Azure OpenAI (api_version set) needs base_url = https://<resource>.openai.azure.com")
+            raise ConfigError(AZURE_NEEDS_URL)
         return openai.AzureOpenAI(
             azure_endpoint=endpoint.base_url,
             api_version=endpoint.api_version,

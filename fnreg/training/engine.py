@@ -374,11 +374,15 @@ class Trainer:
         best = state.best
         assert best is not None
         lines = [
-            f"best epoch {best.epoch} of run {self.run_id}: train {percent(best.score)} on {best.tasks} tasks",
+            f"best epoch {best.epoch} of run {self.run_id}: train {percent(best.score)} on "
+            f"{best.tasks} task{'' if best.tasks == 1 else 's'}",
             f"stopped: {reason.replace('_', ' ')} after epoch {state.epochs[-1].epoch}",
         ]
         if state.test is not None:
-            lines.append(f"test: {percent(float(state.test.trailer(SCORE) or 0))} on {state.test.trailer(TASKS)} tasks")
+            tested = state.test.trailer(TASKS)
+            lines.append(
+                f"test: {percent(float(state.test.trailer(SCORE) or 0))} on {tested} task{'' if tested == '1' else 's'}"
+            )
         lines.append(f"usage: {self._recorded_usage(state)}")
         lines += ["", f"{STOP}: {reason}"]
         self.git.tag(self.workspace.tag, best.commit, "\n".join(lines) + "\n", force=True)

@@ -231,9 +231,9 @@ def render_markdown(report: Report, image: str | None = CURVE_FILE, task: str | 
     best = report.best
     lines = [f"## fnreg training run `{report.run}` — toolset `{report.toolset}`", ""]
     if best is not None:
-        summary = f"Best: epoch {best.epoch}, train accuracy **{percent(best.score)}** on {best.tasks} tasks"
+        summary = f"Best: epoch {best.epoch}, train accuracy **{percent(best.score)}** on {_tasks(best.tasks)}"
         if report.test_score is not None:
-            summary += f"; test accuracy **{percent(report.test_score)}** on {report.test_tasks} tasks"
+            summary += f"; test accuracy **{percent(report.test_score)}** on {_tasks(report.test_tasks)}"
         lines += [summary + ".", ""]
     epochs = len(report.rows) - 1
     lines += [
@@ -351,3 +351,7 @@ def write_report(
     body = output / PULL_REQUEST_FILE
     body.write_text(render_markdown(report, image=None, task=task), encoding="utf-8")
     return {"report": page, "image": image, "pull_request": body, "data": report}
+
+
+def _tasks(count: object) -> str:
+    return f"{count} task{'' if str(count) == '1' else 's'}"
