@@ -37,15 +37,17 @@ def log_command(ctx: click.Context, toolset: str | None, run: str | None, as_jso
         return
     width = shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else 80
     colour = sys.stdout.isatty()
-    current = None
+    # One block per run, newest run first: runs that ran at the same time interleave in git's order.
+    groups: dict[tuple[str | None, str | None], list] = {}
     for entry in entries:
-        group = (entry.run, entry.toolset)
-        if group != current and run is None:
-            current = group
-            label = f"run {entry.run}" if entry.run else "outside runs"
-            text = f"{label} (toolset {entry.toolset})"
+        groups.setdefault((entry.run, entry.toolset), []).append(entry)
+    for (run_id, toolset_name), block in groups.items():
+        if run is None:
+            label = f"run {run_id}" if run_id else "outside runs"
+            text = f"{label} (toolset {toolset_name})"
             click.echo(click.style(text, bold=True) if colour else text)
-        click.echo(_line(entry, width, colour))
+        for entry in block:
+            click.echo(_line(entry, width, colour))
 
 
 def _line(entry, width: int, colour: bool) -> str:
@@ -57,11 +59,19 @@ def _line(entry, width: int, colour: bool) -> str:
     score = f"{entry.score * 100:.1f}%" if entry.score is not None else ""
     epoch = f"e{entry.epoch}" if entry.epoch is not None else ""
     head = f"{entry.sha[:7]} {entry.kind:<8} {epoch:>3} {score:>6} {decision:<14} "
-    room = max(10, width - len(head))
-    subject = entry.subject if len(entry.subject) <= room else entry.subject[: room - 1] + "…"
+    subject = _cut_words(entry.subject, max(10, width - len(head)))
     if not colour:
         return head + subject
     style = {"fg": _COLOURS.get(entry.kind)} if entry.kind in _COLOURS else {}
     if entry.tags:
         style = {"fg": "green", "bold": True}
     return click.style(entry.sha[:7], fg="yellow") + click.style(head[7:] + subject, **style)
+
+
+def _cut_words(text: str, width: int) -> str:
+    """``text`` in ``width`` columns, cut after a whole word (never inside a number) with an ellipsis."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > 0 else cut).rstrip(" :,;") + "…"
