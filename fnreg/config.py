@@ -44,6 +44,7 @@ KNOWN_KEYS: dict[str, type | tuple[type, ...]] = {
     "task_timeout": (int, float),
     "prices": dict,
     "cache": bool,
+    "sandbox": str,
 }
 
 

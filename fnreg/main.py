@@ -26,6 +26,7 @@ COMMANDS = {
     "diff": "fnreg.commands.diff:diff_command",
     "apply": "fnreg.commands.apply:apply_command",
     "package": "fnreg.commands.package:package_command",
+    "doctor": "fnreg.commands.doctor:doctor_command",
 }
 
 
@@ -66,6 +67,9 @@ def cli(repo: str | None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    from fnreg.hardening import make_undumpable
+
+    make_undumpable()  # no process of the same uid may read fnreg's environment (API keys) or memory
     try:
         cli.main(args=argv, prog_name="fnreg")
     except KeyboardInterrupt:  # pragma: no cover - interactive

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.console import Console
 
-from fnreg.config import llm_settings
+from fnreg.config import llm_settings, project_settings
+from fnreg.errors import ConfigError
 from fnreg.registry import Registry
 
 if TYPE_CHECKING:
@@ -95,3 +96,25 @@ def make_client(root: Path, options: dict[str, Any], **extra: Any) -> LLMClient:
 
 def pop_llm_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {name: kwargs.pop(name, None) for name in LLM_OPTION_NAMES}
+
+
+SANDBOX_MODES = ("jail", "process", "auto")
+
+
+def sandbox_option(command):
+    """``--sandbox jail|process|auto`` for the commands that run learned code."""
+    return click.option(
+        "--sandbox",
+        "sandbox_mode",
+        type=click.Choice(SANDBOX_MODES),
+        help="Isolation of learned code: jail (bubblewrap; an error where it cannot start), process, "
+        "or auto: the jail where it starts (default; else [tool.fnreg] sandbox). See `fnreg doctor`.",
+    )(command)
+
+
+def sandbox_setting(root: Path, flag: str | None) -> str | None:
+    """The sandbox mode: the flag, else ``[tool.fnreg] sandbox``, else None (auto)."""
+    value = flag or project_settings(root).get("sandbox")
+    if value is not None and value not in SANDBOX_MODES:
+        raise ConfigError(f'[tool.fnreg] sandbox = "{value}": use one of {", ".join(SANDBOX_MODES)}')
+    return None if value == "auto" else value

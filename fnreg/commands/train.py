@@ -8,7 +8,15 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from fnreg.commands.common import console, llm_options, make_client, open_registry, pop_llm_options
+from fnreg.commands.common import (
+    console,
+    llm_options,
+    make_client,
+    open_registry,
+    pop_llm_options,
+    sandbox_option,
+    sandbox_setting,
+)
 from fnreg.commands.display import TrainDisplay, run_summary
 from fnreg.evaluation import load_task_set
 from fnreg.training import prepare_run, project_run, settings_from_project
@@ -36,6 +44,7 @@ from fnreg.training.report import write_report
 @click.option("--resume", metavar="RUN", help="Continue a run that was stopped or killed.")
 @click.option("--dry-run", is_flag=True, help="Print the projected LLM calls and tokens, spend nothing.")
 @click.option("--pr", is_flag=True, help="Push the run and open a pull request with `gh` at the end.")
+@sandbox_option
 @llm_options
 @click.pass_context
 def train_command(ctx: click.Context, task: str, **kwargs) -> None:
@@ -49,6 +58,7 @@ def train_command(ctx: click.Context, task: str, **kwargs) -> None:
     pr, dry_run, resume, run_id = kwargs.pop("pr"), kwargs.pop("dry_run"), kwargs.pop("resume"), kwargs.pop("run_id")
     optimizer_model = kwargs.pop("optimizer_model")
     kwargs["test"] = kwargs.pop("test_split")
+    kwargs["sandbox"] = sandbox_setting(registry.root, kwargs.pop("sandbox_mode"))
     config, options = settings_from_project(registry.root, **kwargs, concurrency=llm_flags["concurrency"])
     if dry_run:
         _dry_run(registry, task, config, options, llm_flags, optimizer_model)

@@ -60,7 +60,10 @@ _KEYS: dict[str, tuple[type, str]] = {
     "train_size": (int, "a positive integer"),
     "test_size": (int, "a positive integer"),
     "seed": (int, "an integer"),
+    "sandbox": (dict, "a table"),
 }
+#: Keys of the ``[sandbox]`` table of task.toml.
+_SANDBOX_KEYS = {"network": bool}
 _Row = tuple[int, "Task"]  # (line index in the file, task)
 _VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_]\w*)\}|(?P<plain>[A-Za-z_]\w*))")
 
@@ -122,6 +125,8 @@ class TaskSet:
     test_size: int | None = None
     seed: int = 0
     description: str = ""
+    #: ``[sandbox] network = true``: learned code may use the network (for web tools); off by default.
+    network: bool = False
     # Not init fields, so dataclasses.replace() starts with an empty cache.
     _cache: dict[str, list[Task]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
@@ -353,6 +358,7 @@ def _parse_task_file(path: Path) -> TaskSet:
         test_size=data.get("test_size"),
         seed=data.get("seed", 0),
         description=data.get("description", ""),
+        network=data.get("sandbox", {}).get("network", False),
     )
 
 
@@ -368,6 +374,16 @@ def _check_keys(data: dict[str, Any], label: str) -> None:
             raise TaskSetError(f"{label}: {key} must be {description}, not {_toml_type(value)} ({value!r})")
         if key.endswith("_size") and value <= 0:
             raise TaskSetError(f"{label}: {key} must be a positive integer, not {value}")
+        if key == "sandbox":
+            _check_sandbox_table(value, label)
+
+
+def _check_sandbox_table(table: dict[str, Any], label: str) -> None:
+    for key, value in table.items():
+        if key not in _SANDBOX_KEYS:
+            raise TaskSetError(f"{label}: unknown key {key!r} in [sandbox]; allowed: {', '.join(_SANDBOX_KEYS)}")
+        if not isinstance(value, _SANDBOX_KEYS[key]):
+            raise TaskSetError(f"{label}: [sandbox] {key} must be true or false, not {_toml_type(value)} ({value!r})")
 
 
 def _toml_type(value: object) -> str:

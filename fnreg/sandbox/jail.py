@@ -234,7 +234,7 @@ def jail_command(
     bwrap: str,
     *,
     python: PythonInstall,
-    code_root: Path,
+    code: list[tuple[str, str]],
     worker: Path,
     etc: Path,
     views: Path,
@@ -244,7 +244,7 @@ def jail_command(
     tmp_bytes: int,
     drop_to_uid: bool,
 ) -> JailPlan:
-    """The bwrap command line of a pool's jail.
+    """The bwrap command line of a pool's jail; ``code``: (host path, path in the jail) pairs.
 
     ``drop_to_uid``: fnreg runs as root and the jail as an unprivileged uid, so directories that
     uid cannot reach are first mounted onto world-readable views by :mod:`fnreg.sandbox.launcher`.
@@ -281,7 +281,8 @@ def jail_command(
     argv += ["--ro-bind", str(etc), "/etc"]
     argv += ["--proc", "/proc", "--dev", "/dev"]
     argv += ["--size", str(tmp_bytes), "--tmpfs", "/tmp"]
-    argv += ["--ro-bind", source(str(code_root)), CODE_ROOT]
+    for host_path, inside in code:
+        argv += ["--ro-bind", source(host_path), inside]
     argv += ["--ro-bind", str(worker), WORKER_PATH]
     argv += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/tmp", "--clearenv"]
     for name, value in env.items():

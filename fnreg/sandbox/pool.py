@@ -641,7 +641,7 @@ class Sandbox:
         plan = jail_command(
             support.bwrap.path,
             python=python_install(self.python),
-            code_root=self.root,
+            code=self._code_binds(),
             worker=worker,
             etc=self._scratch / "etc",
             views=self._scratch / "views",
@@ -654,6 +654,21 @@ class Sandbox:
         if self._lease is not None:
             return launcher_command(plan, uid, gid), {"cwd": "/"}
         return plan.argv, {"cwd": "/"}
+
+    def _code_binds(self) -> list[tuple[str, str]]:
+        """What of ``root`` the jail shows: the package's ``__init__`` files and the toolset (or
+        the whole package without a toolset), never the rest of a repository."""
+        parts = self.package.split(".")
+        binds = []
+        for depth in range(1, len(parts) + 1):
+            init = self.root.joinpath(*parts[:depth], "__init__.py")
+            if init.is_file():
+                binds.append((str(init), os.path.join(CODE_ROOT, *parts[:depth], "__init__.py")))
+        shown = [*parts, self.toolset] if self.toolset else parts
+        folder = self.root.joinpath(*shown)
+        if folder.is_dir():
+            binds.append((str(folder), os.path.join(CODE_ROOT, *shown)))
+        return binds
 
     def _spawn(self, uid: int | None, sweep: bool) -> Future:
         with self._zygote_lock:

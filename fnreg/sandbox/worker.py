@@ -296,7 +296,6 @@ class Zygote:
                 importlib.import_module(name)
             except Exception:  # noqa: BLE001 - a preload is only an optimisation
                 pass
-        check_readable(self.config["root"], self.config.get("check"))
         if self.jail and load_libc() is None:
             raise OSError("the jail needs libc (ctypes) to create a session's namespaces")
         gc.freeze()  # sessions are forks: keep the collector from touching (copying) shared pages
@@ -852,6 +851,7 @@ class Executor:
             self.setup_imports()
         else:
             self.point_imports_at_root()
+        check_readable(self.root, self.config.get("check"))  # as the user learned code runs as
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write raises, not kills
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         self.apply_limits()
