@@ -529,18 +529,24 @@ def test_files_left_in_shared_temporary_directories_do_not_reach_the_next_task(r
 
 
 @root_only
-def test_unreadable_checkout_is_a_sandbox_error(tmp_path: Path) -> None:
+def test_checkout_under_a_private_folder(tmp_path: Path, mode: str) -> None:
     write(tmp_path, "registry/demo/__init__.py", "")  # tmp_path itself is 0700, owned by root
-    with pytest.raises(SandboxError, match="cannot read .*chmod"):
-        Sandbox(tmp_path, toolset="demo", limits=QUICK)
+    write(tmp_path, "registry/demo/one.py", "def one():\n    return 1\n")
+    if mode == "process":  # the borrowed uid must reach the checkout through its parents
+        with pytest.raises(SandboxError, match="cannot read .*chmod"):
+            Sandbox(tmp_path, toolset="demo", limits=QUICK, mode=mode)
+        return
+    # The jail shows the toolset itself (fnreg mounts it for the borrowed uid), nothing around it.
+    with Sandbox(tmp_path, toolset="demo", limits=QUICK, mode=mode) as sandbox:
+        assert call(sandbox, "one").value == "1"
 
 
 @root_only
-def test_unreadable_function_is_a_sandbox_error(root: Path) -> None:
+def test_unreadable_function_is_a_sandbox_error(root: Path, mode: str) -> None:
     secret = write_function(root, "private", "def private():\n    return 1\n")
     secret.chmod(0o600)
     with pytest.raises(SandboxError, match="private.py"):
-        Sandbox(root, toolset="demo", limits=QUICK)
+        Sandbox(root, toolset="demo", limits=QUICK, mode=mode)
 
 
 def test_rewritten_function_is_never_served_from_stale_bytecode(root: Path) -> None:
