@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import weakref
@@ -291,11 +292,9 @@ class _Child:
                 self.close()
                 raise ChildLost(_exit_reason(status, cpu_seconds=cpu_seconds), _text(status.get("output")))
             reply = _json_object(data)
-            if reply is not None and reply.get("id") != request_id and isinstance(reply.get("id"), int):
-                continue  # the reply to a request given up on, or one forged for an old id
-            if reply is None or not _well_formed(reply):
-                return None
-            return reply
+            if reply is None or reply.get("id") != request_id:
+                continue  # noise learned code wrote, or the reply to a request given up on
+            return reply if _well_formed(reply) else None
 
     def _write(self, data: bytes, deadline: float, timeout: float, cpu_seconds: float) -> None:
         view = memoryview(data)
@@ -451,13 +450,18 @@ class _Slot:
     def ready_child(self) -> _Child:
         """This slot's session processes, started and set up (waited for if need be)."""
         if self.child is None:
-            self.prepare()
-            assert self.pending is not None
-            pending, self.pending = self.pending, None
-            try:
-                fds = pending.result(timeout=STARTUP_SECONDS)
-            except TimeoutError:
-                raise SandboxError(f"the sandbox did not start a session within {STARTUP_SECONDS:g} s") from None
+            for attempt in range(2):  # a zygote that died meanwhile is replaced once
+                self.prepare()
+                assert self.pending is not None
+                pending, self.pending = self.pending, None
+                try:
+                    fds = pending.result(timeout=STARTUP_SECONDS)
+                    break
+                except TimeoutError:
+                    raise SandboxError(f"the sandbox did not start a session within {STARTUP_SECONDS:g} s") from None
+                except SandboxError:
+                    if attempt or self._sandbox._zygote.alive:
+                        raise
             self.child = _Child(fds, self._sandbox.limits.output_chars)
         if not self.child.ready:
             try:
@@ -628,23 +632,25 @@ class Sandbox:
         """The zygote's command line and extra Popen arguments, for this pool's mode."""
         if self.mode == "process":
             sessions = self._scratch / "sessions"
-            sessions.mkdir(mode=0o711)
+            sessions.mkdir(mode=0o711, exist_ok=True)
             env = worker_env(self.env_allow, sessions)
             return [self.python, "-I", "-B", str(WORKER_SCRIPT), str(fd)], {"cwd": sessions, "env": env}
         support = jail_support()
         assert support.bwrap is not None
-        worker = self._scratch / "worker.py"
+        folder = Path(tempfile.mkdtemp(prefix="jail-", dir=self._scratch))  # a restart gets its own
+        folder.chmod(0o755)
+        worker = folder / "worker.py"
         worker.write_bytes(WORKER_SCRIPT.read_bytes())
         worker.chmod(0o644)
         uid, gid = (self._lease.uid, self._lease.gid) if self._lease else (os.getuid(), os.getgid())
-        make_etc(self._scratch / "etc", uid, gid, self.network)
+        make_etc(folder / "etc", uid, gid, self.network)
         plan = jail_command(
             support.bwrap.path,
             python=python_install(self.python),
             code=self._code_binds(),
             worker=worker,
-            etc=self._scratch / "etc",
-            views=self._scratch / "views",
+            etc=folder / "etc",
+            views=folder / "views",
             control_fd=fd,
             env=self._env(jail=True),
             network=self.network,
@@ -800,9 +806,10 @@ class Session:
             self._ended = True
             if not self._used:
                 return  # its processes never ran learned code: the next task gets them
-            # The next task's processes start while these are killed; not with a borrowed uid,
-            # whose clean-up ends every process of that uid.
-            overlap = self._slot.lease is None
+            # The next task's processes start while these are killed, in the jail. Not in process
+            # mode: a borrowed uid's clean-up ends every process of that uid, and without one the
+            # next session's process limit counts the user's processes when it starts.
+            overlap = self._sandbox.mode == "jail"
             if overlap and not self._sandbox._closed:
                 self._slot.prepare(replacing=True)
             self._slot.end_current()

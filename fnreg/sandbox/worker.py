@@ -500,7 +500,7 @@ class Supervisor:
                             break
                         line = bytes(buffer[:end])
                         del buffer[: end + 1]
-                        if not discarding:
+                        if line and not discarding:
                             self.send(b"P", line)
                         discarding = False
                     if len(buffer) > MAX_LINE:  # a line that never ends: malformed, drop it
@@ -525,7 +525,8 @@ class Supervisor:
                 break
             buffer += chunk
         for line in bytes(buffer).split(b"\n")[:-1]:
-            self.send(b"P", line[:MAX_LINE])
+            if line:
+                self.send(b"P", line[:MAX_LINE])
 
     def send(self, kind: bytes, data: bytes) -> None:
         try:
@@ -818,7 +819,9 @@ class Executor:
             self.send(reply)
 
     def send(self, message: dict) -> None:
-        send_all(self.reply_fd, (json.dumps(message, ensure_ascii=False) + "\n").encode("utf-8"))
+        # The leading newline ends any partial line learned code wrote to this pipe, so its
+        # garbage can never swallow the reply.
+        send_all(self.reply_fd, ("\n" + json.dumps(message, ensure_ascii=False) + "\n").encode("utf-8"))
 
     def warm_up(self) -> None:
         """Run the request path once on nothing learned, while the session is still a spare.
