@@ -333,22 +333,29 @@ class Zygote:
         try:
             reply = {"op": "spawned", "tag": request.get("tag"), "pid": pid}
             socket.send_fds(self.control, [json.dumps(reply).encode()], fds)
+            sent = True
         except OSError:
+            sent = False
+        for fd in fds:
+            os.close(fd)  # the session's supervisor sees the end of fnreg's side when fnreg does
+        if not sent:
             self.shutdown()  # fnreg is gone
-        finally:
-            for fd in fds:
-                os.close(fd)
 
     def spawn(self, request: dict) -> tuple:
         """Fork a supervisor for one session; return its pid and fnreg's two descriptors."""
         fnreg_end, supervisor_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         request_read, request_write = os.pipe()
+        # SIGTERM stays blocked across the fork until the supervisor has its own handler.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
         try:
             pid = os.fork()
         except OSError:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
             for fd in (fnreg_end.detach(), supervisor_end.detach(), request_read, request_write):
                 os.close(fd)
             raise
+        if pid != 0:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
         if pid == 0:  # the supervisor
             code = 1
             try:
@@ -419,11 +426,13 @@ class Supervisor:
         self.executor_reaped = False
 
     def run(self) -> int:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, lambda *_: self.end(0))
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # blocked by the zygote's fork
         # The zygote's end: a supervisor ends its session when the zygote (so fnreg) is gone.
         prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        signal.signal(signal.SIGTERM, lambda *_: self.end(0))
+        if os.getppid() == 1:
+            self.end(0)  # the zygote died before the death signal was armed
         capture_read, capture_append = make_capture()
         reply_read, reply_write = os.pipe()
         work = None
