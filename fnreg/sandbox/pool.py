@@ -527,7 +527,8 @@ class Sandbox:
     finds the learned code of that checkout. ``mode`` is ``"jail"``, ``"process"`` or ``None``
     (the jail where it starts, else the process sandbox with a warning); ``network`` lets
     learned code reach the network (jail mode; off by default). ``size`` is how many sessions
-    may run at once. See :mod:`fnreg.sandbox` for what each mode enforces.
+    may run at once. ``preload``: modules the zygote imports once (never learned code), so every
+    session starts with them imported. See :mod:`fnreg.sandbox` for what each mode enforces.
     """
 
     def __init__(
@@ -542,6 +543,7 @@ class Sandbox:
         env_allow: Sequence[str] = DEFAULT_ENV_ALLOW,
         mode: str | None = None,
         network: bool = False,
+        preload: Sequence[str] = (),
     ) -> None:
         make_undumpable()  # learned code must not read fnreg's memory or environment via /proc
         self.root = Path(root).resolve()
@@ -558,6 +560,7 @@ class Sandbox:
         #: "jail" or "process": the isolation this pool enforces, and why (see ``fnreg doctor``).
         self.mode, self.mode_reason = resolve_mode(mode)
         self.network = bool(network)
+        self.preload = tuple(preload)
         self._cond = threading.Condition()
         self._closed = False
         self._busy = 0
@@ -615,6 +618,7 @@ class Sandbox:
             },
             "env": self._env(jail),
             "network": self.network,
+            "preload": list(self.preload),
             "work_base": str(self._scratch / "sessions"),
             "uid": None if jail or not drops_privileges() else -1,
             "parent_pid": os.getpid(),

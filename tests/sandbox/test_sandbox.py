@@ -168,6 +168,15 @@ def test_sys_exit_is_an_error_and_the_worker_survives(root: Path) -> None:
         assert session.run_python("x").value == "1"  # same worker: notebook state kept
 
 
+def test_preloaded_modules_are_imported_once_in_the_zygote(root: Path) -> None:
+    code = "import sys; 'email.mime.text' in sys.modules"
+    with Sandbox(root, toolset="demo", limits=QUICK, preload=["email.mime.text"]) as sandbox:
+        with sandbox.session() as session:
+            assert session.run_python(code).value == "True"
+    with Sandbox(root, toolset="demo", limits=QUICK) as sandbox, sandbox.session() as session:
+        assert session.run_python(code).value == "False"
+
+
 def test_learned_code_imports_stdlib_and_installed_packages(root: Path) -> None:
     code = "import fractions, email.mime.text, importlib.metadata\n"
     code += "importlib.metadata.version('pytest')"
