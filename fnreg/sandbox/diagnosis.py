@@ -10,7 +10,7 @@ from typing import Any
 
 from fnreg.errors import SandboxError
 from fnreg.hardening import is_dumpable, make_undumpable
-from fnreg.sandbox.jail import USERNS_SYSCTLS, jail_support, resolve_mode
+from fnreg.sandbox.jail import USERNS_SYSCTLS, bwrap_version, jail_support, resolve_mode
 from fnreg.sandbox.scratch import remove_scratch, scratch_directory
 
 
@@ -26,7 +26,8 @@ def diagnose(configured: str | None, *, start: bool = True) -> dict[str, Any]:
     rows.append(("setting", f"[tool.fnreg] sandbox / --sandbox: {configured or 'auto'}"))
     rows.append(("jail", "available" if support.available else f"unavailable: {support.reason}"))
     if support.bwrap:
-        version = f" {support.bwrap.version}" if support.bwrap.version else ""
+        version = bwrap_version(support.bwrap)
+        version = f", {version}" if version else ""
         rows.append(("bwrap", f"{support.bwrap.path} ({support.bwrap.source}{version})"))
     for path, _, text in USERNS_SYSCTLS:
         try:

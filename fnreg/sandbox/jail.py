@@ -111,17 +111,24 @@ def jail_support() -> JailSupport:
     command = [runnable, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--proc", "/proc"]
     command += ["--", shutil.which("true") or "/bin/true"]
     try:
-        version = subprocess.run([runnable, "--version"], capture_output=True, text=True, timeout=PROBE_SECONDS)
         probe = subprocess.run(command, capture_output=True, text=True, timeout=PROBE_SECONDS, **_as_sandbox_user())
     except (OSError, subprocess.TimeoutExpired) as exc:
         return JailSupport(False, f"bwrap ({bwrap.path}) does not run: {exc}", bwrap)
-    found = Bwrap(bwrap.path, bwrap.source, version.stdout.strip())
     if probe.returncode != 0:
         why = probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else f"exit status {probe.returncode}"
         if blocker:
             why = f"{why} ({blocker})"
-        return JailSupport(False, f"bwrap cannot create namespaces: {why}", found)
-    return JailSupport(True, f"{found.version or 'bwrap'} from the {found.source} ({found.path})", found)
+        return JailSupport(False, f"bwrap cannot create namespaces: {why}", bwrap)
+    return JailSupport(True, f"bwrap from the {bwrap.source} ({bwrap.path})", bwrap)
+
+
+def bwrap_version(bwrap: Bwrap) -> str:
+    """``bubblewrap 0.11.0``, or "" if it cannot be asked."""
+    try:
+        proc = subprocess.run([runnable_bwrap(bwrap), "--version"], capture_output=True, text=True, timeout=PROBE_SECONDS)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return proc.stdout.strip()
 
 
 def resolve_mode(requested: str | None) -> tuple[str, str]:
@@ -168,11 +175,26 @@ class PythonInstall:
 @lru_cache(maxsize=8)
 def python_install(python: str) -> PythonInstall:
     """Where ``python`` lives: the directories the jail must show for it to run."""
+    if python == sys.executable:  # this interpreter: no need to start one to ask
+        import site
+
+        excluded = {site.getusersitepackages(), *os.environ.get("PYTHONPATH", "").split(os.pathsep)}
+        info = {
+            "executable": sys.executable,
+            "real": os.path.realpath(sys.executable),
+            "prefixes": [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix],
+            "path": [p for p in sys.path if p not in excluded],
+        }
+        return _install_from(info)
     try:
         proc = subprocess.run([python, "-I", "-c", _PROBE], capture_output=True, text=True, timeout=PROBE_SECONDS)
         info = json.loads(proc.stdout)
     except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
         raise SandboxError(f"cannot run {python} for the sandbox: {exc}") from exc
+    return _install_from(info)
+
+
+def _install_from(info: dict) -> PythonInstall:
     candidates = [os.path.realpath(p) for p in info["prefixes"]]
     candidates.append(os.path.dirname(info["real"]))
     # site-packages outside the prefixes (Debian's dist-packages); never other path entries,

@@ -354,14 +354,20 @@ class _Child:
         status = self.end()
         raise ChildLost(f"TimeoutError: call exceeded {timeout:g} s wall clock", _text(status.get("output")))
 
-    def end(self, timeout: float = END_SECONDS) -> dict[str, Any]:
-        """Kill the session (executor and all it started); its last exit report, if it came."""
+    def end(self, timeout: float = END_SECONDS, *, wait: bool = True) -> dict[str, Any]:
+        """Kill the session (executor and all it started); its last exit report, if it came.
+
+        ``wait=False``: only order the kill (the supervisor carries it out and exits).
+        """
         if not self.alive:
             return {}
         try:
             self._socket.sendall(b"K")
         except OSError:
             pass
+        if not wait:
+            self.close()
+            return {}
         deadline = time.monotonic() + timeout
         status: dict[str, Any] = {}
         try:
@@ -476,10 +482,10 @@ class _Slot:
             self.child.close()
         self.child = None
 
-    def end_current(self) -> None:
+    def end_current(self, *, wait: bool = True) -> None:
         """Kill the session in use (the one prepared next stays)."""
         if self.child is not None:
-            self.child.end()
+            self.child.end(wait=wait)
             self.child = None
 
     def end(self) -> None:
@@ -816,7 +822,9 @@ class Session:
             overlap = self._sandbox.mode == "jail"
             if overlap and not self._sandbox._closed:
                 self._slot.prepare(replacing=True)
-            self._slot.end_current()
+            # In the jail the kill is ordered, not waited for: the session's namespaces already
+            # keep what is left of it from the next task, and the task is done sooner.
+            self._slot.end_current(wait=not overlap)
             if not overlap and not self._sandbox._closed:
                 self._slot.prepare()
 
