@@ -92,6 +92,7 @@ class TaskSetAdapter:
             size=max(1, min(self.concurrency, len(tasks), 64)),
             mode=self.sandbox_mode,
             network=self.task_set.network,
+            wait=False,  # the jail starts during the tasks' first LLM turn
         )
         self.sandbox_record = {"mode": sandbox.mode, "network": sandbox.network}
         solve = partial(

@@ -534,7 +534,9 @@ class Sandbox:
     (the jail where it starts, else the process sandbox with a warning); ``network`` lets
     learned code reach the network (jail mode; off by default). ``size`` is how many sessions
     may run at once. ``preload``: modules the zygote imports once (never learned code), so every
-    session starts with them imported. See :mod:`fnreg.sandbox` for what each mode enforces.
+    session starts with them imported. ``wait=False`` returns at once and starts the pool in the
+    background (a start-up error is then raised by the first ``session()``, or by
+    ``wait_started()``). See :mod:`fnreg.sandbox` for what each mode enforces.
     """
 
     def __init__(
@@ -550,6 +552,7 @@ class Sandbox:
         mode: str | None = None,
         network: bool = False,
         preload: Sequence[str] = (),
+        wait: bool = True,
     ) -> None:
         make_undumpable()  # learned code must not read fnreg's memory or environment via /proc
         self.root = Path(root).resolve()
@@ -576,12 +579,39 @@ class Sandbox:
         self._scratch.chmod(0o711)
         self._state: dict[str, Any] = {"slots": [], "zygote": None, "scratch": self._scratch}
         self._finalizer = weakref.finalize(self, _shutdown, self._state)
+        self._idle: deque[_Slot] = deque()
+        self._started = threading.Event()
+        self._start_error: BaseException | None = None
+        self.unenforced: tuple[str, ...] = ()
+        self.start_seconds = 0.0
+        if wait:
+            self._start_or_fail(size)
+            if self._start_error is not None:
+                raise self._start_error
+        else:  # the jail starts while the caller does other work (a task's first LLM turn)
+            threading.Thread(target=self._start_or_fail, args=(size,), name="fnreg-sandbox-start", daemon=True).start()
+
+    def _start_or_fail(self, size: int) -> None:
         try:
             self._start(size)
-        except BaseException:
+        except BaseException as exc:  # noqa: BLE001 - raised by the constructor or the first session
+            self._start_error = exc
             self._finalizer()
-            raise
-        self._idle: deque[_Slot] = deque(self._state["slots"])
+        finally:
+            with self._cond:
+                self._idle.extend(self._state["slots"])
+                self._cond.notify_all()
+            self._started.set()
+
+    def wait_started(self, timeout: float = 2 * STARTUP_SECONDS) -> None:
+        """Wait for a pool created with ``wait=False``; raise its start-up error, if any."""
+        if not self._started.wait(timeout):
+            raise SandboxError(f"the sandbox did not start within {timeout:g} s")
+        error = self._start_error
+        if isinstance(error, SandboxError):
+            raise error
+        if error is not None:
+            raise SandboxError(f"the sandbox could not start: {type(error).__name__}: {error}") from error
 
     # -- start-up ------------------------------------------------------------------------------
 
@@ -601,7 +631,7 @@ class Sandbox:
         first = slots[0].ready_child()
         #: Seconds from creating the pool to its first session being ready (the jail's one-off cost).
         self.start_seconds = time.perf_counter() - started
-        self.unenforced: tuple[str, ...] = tuple(self._zygote.hello.get("unenforced", ())) + first.unenforced
+        self.unenforced = tuple(self._zygote.hello.get("unenforced", ())) + first.unenforced
         if self.unenforced:
             logger.warning("this system does not enforce these sandbox limits: %s", ", ".join(self.unenforced))
 
@@ -715,6 +745,7 @@ class Sandbox:
                 self._checkin(slot)  # always: a lost slot would shrink the pool for good
 
     def _checkout(self, timeout: float | None) -> _Slot:
+        self.wait_started()
         with self._cond:
             if not self._cond.wait_for(lambda: self._closed or self._idle, timeout):
                 raise SandboxError(
@@ -740,6 +771,7 @@ class Sandbox:
 
     def close(self) -> None:
         """End idle sessions now, running ones when they end, then the zygote (and jail)."""
+        self._started.wait(2 * STARTUP_SECONDS)
         with self._cond:
             if self._closed:
                 return

@@ -41,6 +41,10 @@ LIMITS = Limits(
     output_chars=2000,
 )
 CONTAINED = "contained"
+# Processes a session may start: max_processes, exact in the jail (the session's own user
+# namespace); in process mode as an ordinary user counted on top of the user's processes when
+# the session starts, which may include the previous session's supervisor still exiting.
+BOUND = LIMITS.max_processes + 2
 NO_NET = "escapes: process mode does not isolate the network"
 READS = "escapes: process mode does not hide world-readable files"
 SAME_UID = "escapes: learned code runs as the user's own uid in process mode"
@@ -646,7 +650,7 @@ ATTEMPTS = [
         "multiply memory with many processes",
         "import os\nkids = 0\nfor _ in range(64):\n    try: pid = os.fork()\n    except OSError: break\n"
         "    if pid == 0:\n        b = bytearray(32 * 1024 * 1024); os.execvp('sleep', ['sleep', '77.$tag'])\n    kids += 1\nkids",
-        lambda ctx, results: None if results[0].ok and int(results[0].value) <= 16 else f"{results[0].value} children",
+        lambda ctx, results: None if results[0].ok and int(results[0].value) <= BOUND else f"{results[0].value} children",
     ),
     Attempt(
         "bomb-fork",
@@ -654,7 +658,7 @@ ATTEMPTS = [
         "fork bomb",
         "import os\nn = 0\nwhile n < 1000:\n    try: pid = os.fork()\n    except OSError: break\n"
         "    if pid == 0: os.execvp('sleep', ['sleep', '77.$tag'])\n    n += 1\nn",
-        both(lambda ctx, results: None if results[0].ok and int(results[0].value) <= 16 else f"{results[0].value} forks", survivors),
+        both(lambda ctx, results: None if results[0].ok and int(results[0].value) <= BOUND else f"{results[0].value} forks", survivors),
     ),
     Attempt(
         "bomb-output",
