@@ -41,14 +41,15 @@ def extract(folder: Path) -> Path:
 
 
 def old_sandbox_class():
-    """The old ``Sandbox``, accepting (and ignoring) the new ``mode`` and ``network`` arguments."""
+    """The old ``Sandbox``, accepting (and ignoring) the new ``mode``, ``network``, ``wait`` and ``preload``
+    arguments (it always starts its first worker before returning)."""
     module = __import__(f"{PACKAGE}.pool", fromlist=["Sandbox"])
 
     class OldSandbox(module.Sandbox):  # type: ignore[misc, name-defined]
         mode = "old pool"
         network = False
 
-        def __init__(self, root, *, mode=None, network=False, **kwargs) -> None:
+        def __init__(self, root, *, mode=None, network=False, wait=True, preload=(), **kwargs) -> None:
             super().__init__(root, **kwargs)
 
     return OldSandbox
