@@ -17,6 +17,7 @@ from fnreg.errors import ConfigError
 
 if TYPE_CHECKING:
     from fnreg.llm.settings import LLMSettings
+    from fnreg.sandbox.limits import Limits
 
 DEFAULT_PACKAGE = "registry"
 
@@ -44,6 +45,7 @@ KNOWN_KEYS: dict[str, type | tuple[type, ...]] = {
     "task_timeout": (int, float),
     "prices": dict,
     "cache": bool,
+    "limits": dict,
 }
 
 
@@ -87,6 +89,32 @@ def package_name(root: Path) -> str:
     if not name.isidentifier():
         raise ConfigError(f"[tool.fnreg] package = {name!r} is not a Python package name")
     return name
+
+
+def sandbox_limits(root: Path) -> Limits:
+    """``[tool.fnreg.limits]``: what one call of learned code may use (``fnreg.sandbox.Limits`` fields).
+
+    ::
+
+        [tool.fnreg.limits]
+        wall_seconds = 10
+        memory_bytes = 1073741824
+    """
+    from dataclasses import fields
+
+    from fnreg.sandbox.limits import Limits  # only callers that run learned code pay for the sandbox
+
+    table = project_settings(root).get("limits", {})
+    known = {field.name for field in fields(Limits)}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(
+            f"{root / 'pyproject.toml'}: unknown key {unknown[0]!r} in [tool.fnreg.limits]; known: {', '.join(sorted(known))}"
+        )
+    try:
+        return Limits(**table)
+    except ValueError as exc:
+        raise ConfigError(f"{root / 'pyproject.toml'}: [tool.fnreg.limits]: {exc}") from None
 
 
 def black_mode(root: Path) -> black.Mode:

@@ -10,6 +10,7 @@ import click
 
 from fnreg.commands.common import console, llm_options, make_client, open_registry, pop_llm_options, print_json
 from fnreg.commands.display import accuracy, eval_summary, task_progress
+from fnreg.config import sandbox_limits
 from fnreg.evaluation import EvalResult, TaskSetAdapter, load_task_set, merge_results, shard, toolset_checkout
 
 
@@ -38,7 +39,13 @@ def eval_command(
     task_set = load_task_set(task, registry.root)
     tasks = shard(task_set.split(split), shard_spec)
     client = make_client(registry.root, pop_llm_options(kwargs))
-    adapter = TaskSetAdapter(task_set, client, concurrency=client.settings.concurrency, package=registry.package)
+    adapter = TaskSetAdapter(
+        task_set,
+        client,
+        concurrency=client.settings.concurrency,
+        package=registry.package,
+        sandbox_limits=sandbox_limits(registry.root),
+    )
     started = time.monotonic()
     results, interrupted = [], False
     with toolset_checkout(registry, task_set.toolset, ref) as checkout, client:

@@ -17,7 +17,7 @@ from pathlib import Path
 from fnreg.registry.schema import DerivedFunction
 
 #: Bump when derivation changes, so older entries are not served.
-VERSION = "1"
+VERSION = "2"
 
 
 def cache_key(source: str, name: str) -> str:
@@ -72,6 +72,7 @@ def _encode(derived: DerivedFunction) -> str:
             "parameters": derived.parameters,
             "requires": list(derived.requires),
             "warnings": list(derived.warnings),
+            "returns": derived.returns,
         }
     )
 
@@ -84,4 +85,5 @@ def _decode(value: str) -> DerivedFunction:
         parameters=data["parameters"],
         requires=tuple(data["requires"]),
         warnings=tuple(data["warnings"]),
+        returns=data.get("returns"),
     )

@@ -51,6 +51,9 @@ class DerivedFunction:
     requires: tuple[str, ...] = ()
     #: Things a reviewer should know (unsupported annotations, ``*args``...); never fatal.
     warnings: tuple[str, ...] = field(default=())
+    #: JSON schema of the return annotation; None when there is none or it is not a JSON type
+    #: (``Any``, a class...). Served tools declare it as their output schema.
+    returns: dict[str, Any] | None = None
 
 
 def derive_function(source: str, name: str) -> DerivedFunction:
@@ -74,6 +77,7 @@ def derive_function(source: str, name: str) -> DerivedFunction:
         parameters=parameters,
         requires=read_requires(module),
         warnings=tuple(warnings),
+        returns=_derive_returns(module, func),
     )
 
 
@@ -176,6 +180,16 @@ def _derive_parameters(module: cst.Module, func: cst.FunctionDef, warnings: list
                 prop["default"] = _jsonable(default)
         properties[pname] = prop
     return {"type": "object", "properties": properties, "required": required}
+
+
+def _derive_returns(module: cst.Module, func: cst.FunctionDef) -> dict[str, Any] | None:
+    if func.returns is None:
+        return None
+    try:
+        schema = annotation_schema(module, func.returns.annotation)
+    except SchemaError:
+        return None  # an unsupported return type only means no output schema: no warning
+    return schema or None
 
 
 def _param_schema(module: cst.Module, param: cst.Param, warnings: list[str]) -> dict[str, Any]:
@@ -415,11 +429,13 @@ def _simple_type(prop: dict[str, Any], uses: set[str]) -> str:
 def _py_literal(value: Any) -> str:
     """Python source for a JSON value (``true`` → ``True``), stable and readable."""
     if isinstance(value, str):
-        # Readable unicode, but invisible format/control characters as escapes a reviewer can see.
+        # Readable unicode, but invisible format/control characters as escapes a reviewer can see,
+        # and U+2028/U+2029 too: libcst's tokenizer ends a line at them, even inside a string.
         text = json.dumps(value, ensure_ascii=False)
         if text.isascii():  # json.dumps already escaped ASCII control characters
             return text
-        return "".join(json.dumps(c)[1:-1] if unicodedata.category(c) in ("Cc", "Cf", "Cs") else c for c in text)
+        hidden = ("Cc", "Cf", "Cs", "Zl", "Zp")
+        return "".join(json.dumps(c)[1:-1] if unicodedata.category(c) in hidden else c for c in text)
     if isinstance(value, (bool, int, float)) or value is None:
         return repr(value)
     if isinstance(value, list):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fnreg.agents import PYTHON_TOOL, AgentLimits
-from fnreg.config import project_settings
+from fnreg.config import project_settings, sandbox_limits
 from fnreg.evaluation import TaskSetAdapter, load_task_set
 from fnreg.evaluation.tasks import TaskSet
 from fnreg.llm import LLMClient, LLMSettings, count_message_tokens
@@ -89,7 +89,12 @@ def prepare_run(
         workspace = Workspace.create(main, task_set.toolset, run=run)
     client = client or LLMClient(llm)
     adapter = TaskSetAdapter(
-        task_set, client, concurrency=options.concurrency, package=main.package, agent_limits=options.agent_limits
+        task_set,
+        client,
+        concurrency=options.concurrency,
+        package=main.package,
+        agent_limits=options.agent_limits,
+        sandbox_limits=sandbox_limits(main.root),
     )
     optimizer = AgentOptimizer(client, max_actions=options.max_actions, prompt_budget=options.prompt_budget)
     return Trainer(workspace, task_set, adapter, optimizer, config, usage=client.usage)
