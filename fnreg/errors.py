@@ -44,3 +44,9 @@ class SandboxError(FnregError):
 
 class LockError(FnregError):
     """Another fnreg process holds the lock on this toolset."""
+
+
+class UsageError(FnregError):
+    """Flags that cannot work together or here (the CLI exits 2, as for bad usage)."""
+
+    exit_code = 2

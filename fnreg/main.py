@@ -26,6 +26,7 @@ COMMANDS = {
     "diff": "fnreg.commands.diff:diff_command",
     "apply": "fnreg.commands.apply:apply_command",
     "package": "fnreg.commands.package:package_command",
+    "serve": "fnreg.commands.serve:serve_command",
 }
 
 
