@@ -75,34 +75,50 @@ async def _event_loop_stdio() -> AsyncIterator[tuple[Any, Any]]:
     so a server stopped by a signal while its client keeps stdin open would wait in it at exit,
     and every message would pay two thread hops. Pipes watched by the event loop avoid both.
     Like the SDK, the wire moves to a private descriptor and fd 1 points at stderr meanwhile,
-    so nothing printed by accident can corrupt the protocol. Regular files and terminals are
-    left to the SDK.
+    so nothing printed by accident can corrupt the protocol. What the event loop cannot watch
+    (a regular file, /dev/null) is left to the SDK.
     """
-    if not (_is_pipe(0) and _is_pipe(1)):
+    opened = await _open_pipes() if _watchable(0) and _watchable(1) else None
+    if opened is None:
         yield None, None
         return
+    reader, (read_transport, write_transport, writer) = opened
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield _lines(reader), _PipeWriter(writer)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        read_transport.close()
+        write_transport.close()
+
+
+async def _open_pipes() -> tuple[asyncio.StreamReader, tuple[Any, Any, asyncio.StreamWriter]] | None:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=MAX_MESSAGE_BYTES)
     stdin = os.fdopen(os.dup(0), "rb", buffering=0)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
-    wire = os.dup(1)
-    os.dup2(2, 1)
+    stdout = os.fdopen(os.dup(1), "wb", buffering=0)
+    read_transport = None
     try:
-        stdout = os.fdopen(wire, "wb", buffering=0)
-        transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, stdout)
-        writer = asyncio.StreamWriter(transport, protocol, None, loop)
-        yield _lines(reader), _PipeWriter(writer)
-        transport.close()
-    finally:
-        os.dup2(wire, 1)
+        read_transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
+        write_transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, stdout)
+    except (OSError, ValueError):  # e.g. epoll refuses the descriptor
+        if read_transport is not None:
+            read_transport.close()
+        stdin.close()
+        stdout.close()
+        return None
+    writer = asyncio.StreamWriter(write_transport, protocol, None, loop)
+    return reader, (read_transport, write_transport, writer)
 
 
-def _is_pipe(fd: int) -> bool:
+def _watchable(fd: int) -> bool:
     try:
         mode = os.fstat(fd).st_mode
     except OSError:
         return False
-    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
 
 
 async def _lines(reader: asyncio.StreamReader) -> AsyncIterator[str]:
