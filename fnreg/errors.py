@@ -42,6 +42,10 @@ class SandboxError(FnregError):
     """The sandbox itself (not the learned code it runs) failed."""
 
 
+class DatabaseLocked(FnregError):
+    """Another process kept a shared SQLite file (a cache) locked for longer than the busy timeout."""
+
+
 class LockError(FnregError):
     """Another fnreg process holds the lock on this toolset."""
 

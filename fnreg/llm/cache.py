@@ -7,8 +7,12 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from fnreg.sqlite_db import locked_as_error, open_database
 
 __all__ = ["ResponseCache", "canonical_json", "request_key"]
 
@@ -38,7 +42,8 @@ class ResponseCache:
 
     One connection per thread (a connection shared across threads fails with "cannot start a
     transaction within a transaction"), WAL so readers never block the writer, and a busy
-    timeout so two processes sharing the file wait for each other instead of failing.
+    timeout so processes sharing the file wait for each other instead of failing
+    (:func:`fnreg.sqlite_db.open_database`); a file locked for longer is ``DatabaseLocked``.
     """
 
     def __init__(self, path: Path, *, busy_timeout: float = 30.0) -> None:
@@ -57,20 +62,22 @@ class ResponseCache:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None:
             return conn
-        # check_same_thread=False only so close() may close every thread's connection;
-        # each connection is still used by its own thread alone.
-        conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute(_SCHEMA)
+        conn = open_database(self.path, _SCHEMA, busy_timeout=self._busy_timeout)
         self._local.conn = conn
         with self._lock:
             self._all.append(conn)
         return conn
 
+    @contextmanager
+    def _statement(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection; a lock held past the busy timeout becomes one line."""
+        with locked_as_error(self.path, self._busy_timeout):
+            yield self._connection()
+
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored response for ``key``, or None (also when the stored row is unreadable)."""
-        row = self._connection().execute("SELECT response FROM responses WHERE key = ?", (key,)).fetchone()
+        with self._statement() as conn:
+            row = conn.execute("SELECT response FROM responses WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
         try:
@@ -80,13 +87,15 @@ class ResponseCache:
         return value if isinstance(value, dict) else None
 
     def put(self, key: str, model: str, response: dict[str, Any]) -> None:
-        self._connection().execute(
-            "INSERT OR REPLACE INTO responses (key, model, response, created) VALUES (?, ?, ?, ?)",
-            (key, model, json.dumps(response), time.time()),
-        )
+        with self._statement() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO responses (key, model, response, created) VALUES (?, ?, ?, ?)",
+                (key, model, json.dumps(response), time.time()),
+            )
 
     def __len__(self) -> int:
-        return self._connection().execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+        with self._statement() as conn:
+            return conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
 
     def close(self) -> None:
         with self._lock:

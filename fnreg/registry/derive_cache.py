@@ -2,8 +2,9 @@
 
 Deriving a schema parses the module with libcst (about half a millisecond each); a toolset of
 a thousand functions read again and again (``fnreg list``, every epoch of a run) pays that
-once per distinct module content. Safe for several processes (SQLite, WAL); a broken cache
-only costs the time to derive again.
+once per distinct module content. Safe for several processes (SQLite, WAL, opened through
+:func:`fnreg.sqlite_db.open_database`); a broken or long-locked cache only costs the time to
+derive again.
 """
 
 from __future__ import annotations
@@ -12,12 +13,19 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable
+from contextlib import closing
 from pathlib import Path
 
+from fnreg.errors import DatabaseLocked
 from fnreg.registry.schema import DerivedFunction
+from fnreg.sqlite_db import open_database
 
 #: Bump when derivation changes, so older entries are not served.
 VERSION = "2"
+
+_SCHEMA = "CREATE TABLE IF NOT EXISTS derived (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+#: Waiting longer than deriving again would take is pointless.
+BUSY_TIMEOUT = 5.0
 
 
 def cache_key(source: str, name: str) -> str:
@@ -25,21 +33,18 @@ def cache_key(source: str, name: str) -> str:
 
 
 class DerivationCache:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.path = path
+        self.busy_timeout = busy_timeout
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=5)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("CREATE TABLE IF NOT EXISTS derived (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        return connection
+        return open_database(self.path, _SCHEMA, busy_timeout=self.busy_timeout)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, DerivedFunction]:
         keys = list(keys)
         found: dict[str, DerivedFunction] = {}
         try:
-            with self._connect() as connection:
+            with closing(self._connect()) as connection:
                 for start in range(0, len(keys), 500):
                     chunk = keys[start : start + 500]
                     marks = ",".join("?" * len(chunk))
@@ -47,7 +52,7 @@ class DerivationCache:
                         f"SELECT key, value FROM derived WHERE key IN ({marks})", chunk
                     ):
                         found[key] = _decode(value)
-        except (sqlite3.Error, OSError, ValueError, TypeError, KeyError):
+        except (sqlite3.Error, DatabaseLocked, OSError, ValueError, TypeError, KeyError):
             return {}
         return found
 
@@ -55,12 +60,14 @@ class DerivationCache:
         if not items:
             return
         try:
-            with self._connect() as connection:
+            with closing(self._connect()) as connection:
+                connection.execute("BEGIN IMMEDIATE")  # one transaction, not one per row
                 connection.executemany(
                     "INSERT OR REPLACE INTO derived (key, value) VALUES (?, ?)",
                     [(key, _encode(value)) for key, value in items.items()],
                 )
-        except (sqlite3.Error, OSError):
+                connection.execute("COMMIT")
+        except (sqlite3.Error, DatabaseLocked, OSError):
             pass  # the cache is an optimisation; deriving again is always correct
 
 
