@@ -138,12 +138,14 @@ def process_gone(pid: int) -> bool:
     return "State:\tZ" in status
 
 
-def children(pid: int) -> set[int]:
-    """The direct child processes of ``pid`` (of all its threads)."""
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid``: its children (of all its threads), theirs, and so on."""
     found: set[int] = set()
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
-            found |= {int(child) for child in (task / "children").read_text().split()}
+            children = {int(child) for child in (task / "children").read_text().split()}
         except (FileNotFoundError, ProcessLookupError, ValueError):
             continue
+        for child in children - found:
+            found |= {child} | descendants(child)
     return found
