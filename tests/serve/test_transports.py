@@ -145,7 +145,9 @@ def test_http_with_a_token_refuses_requests_without_it(start):
 
 
 def test_http_keeps_dns_rebinding_protection_on(start):
-    server = start("--toolset", "demo", "--ref", "v1", "--transport", "http", "--port", "0")
+    server = start(
+        "--toolset", "demo", "--ref", "v1", "--transport", "http", "--port", "0", "--allowed-host", "my-box:*"
+    )
     url = server.url()
     port = url.split(":")[2].split("/")[0]
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
@@ -154,6 +156,9 @@ def test_http_keeps_dns_rebinding_protection_on(start):
     assert rebound.status_code == 421
     foreign = httpx2.post(url, json=body, headers=headers | {"Origin": "http://evil.example"}, timeout=30)
     assert foreign.status_code == 403
+    for allowed in (f"127.0.0.1:{port}", f"localhost:{port}", f"my-box:{port}"):
+        accepted = httpx2.post(url, json=body, headers=headers | {"Host": allowed}, timeout=30)
+        assert accepted.status_code not in (403, 421), allowed
 
 
 def send(server: Server, message: dict) -> None:
