@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import click
 
 from fnreg.commands.common import open_registry
-from fnreg.errors import UsageError
+from fnreg.errors import InputError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -65,7 +65,7 @@ def serve_command(
             name for name, value in (("--host", host), ("--port", port), ("--allowed-host", allowed_hosts)) if value
         ]
         if given:
-            raise UsageError(f"{given[0]} applies to --transport http only")
+            raise InputError(f"{given[0]} applies to --transport http only")
     else:
         host = host or DEFAULT_HOST
         check_exposure(host, auth_token)

@@ -28,7 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from fnreg.errors import TaskSetError
+from fnreg.errors import TaskSetError, TaskSetNotFound
 from fnreg.evaluation.evaluators import Evaluator, check_evaluator_spec, get_evaluator
 
 __all__ = [
@@ -301,7 +301,7 @@ def _find_task_file(spec: str | Path, repo_root: Path) -> Path:
         if Path(text).is_dir() and (Path(text) / TASK_FILE).is_file():
             return Path(text) / TASK_FILE  # a folder in the working directory
         available = sorted(p.parent.name for p in (Path(repo_root) / TASKS_DIR).glob(f"*/{TASK_FILE}"))
-        raise TaskSetError(
+        raise TaskSetNotFound(
             f"unknown task set {text!r}; available: {', '.join(available) or 'none'} "
             f"(folders under {Path(repo_root) / TASKS_DIR} with a {TASK_FILE})"
         )
@@ -311,7 +311,7 @@ def _find_task_file(spec: str | Path, repo_root: Path) -> Path:
             return candidate / TASK_FILE
         if candidate.is_file():
             return candidate
-    raise TaskSetError(
+    raise TaskSetNotFound(
         f"task set {text!r} not found; give a name under tasks/, a folder with a {TASK_FILE}, or its path"
     )
 

@@ -154,6 +154,11 @@ class Git:
         try:
             return self.repo.commit(ref).hexsha
         except (gitpython.BadName, ValueError, GitCommandError):
+            if self.head() is None:
+                raise GitError(
+                    f"unknown revision {ref!r}: the repository has no commits yet; "
+                    "commit your registry/ and tasks/ first (git add -A && git commit)"
+                ) from None
             raise GitError(f"unknown revision {ref!r}") from None
 
     def dirty(self, paths: Sequence[str], committed: Mapping[str, str | None] | None = None) -> list[str]:

@@ -25,7 +25,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from fnreg.config import sandbox_limits
-from fnreg.errors import FnregError
+from fnreg.errors import FnregError, InputError
 from fnreg.registry import Registry
 from fnreg.registry.toolset import FunctionInfo, Toolset, load_toolset, name_list
 from fnreg.sandbox import Limits, Sandbox
@@ -76,7 +76,7 @@ class ServedToolset:
         self.ref = ref
         available = registry.toolsets(self.commit)
         if toolset not in available:
-            raise FnregError(
+            raise InputError(
                 f"no toolset {toolset!r} under {registry.package}/ at {self.where}; "
                 f"toolsets there: {name_list(available)}"
             )

@@ -26,7 +26,7 @@ from mcp.server.auth.settings import AuthSettings
 from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
 
-from fnreg.errors import UsageError
+from fnreg.errors import InputError
 
 #: Seconds a stopping HTTP server waits for calls in flight before it cancels them.
 GRACEFUL_SECONDS = 2.0
@@ -146,7 +146,7 @@ class _PipeWriter:
 def check_exposure(host: str, auth_token: str | None) -> None:
     """Refuse an unauthenticated server on anything but a loopback address."""
     if not is_loopback(host) and not auth_token:
-        raise UsageError(
+        raise InputError(
             f"--host {host} is not a loopback address: add --auth-token (a bearer token clients must send), "
             "or serve on 127.0.0.1"
         )
@@ -189,7 +189,7 @@ def bind(host: str, port: int) -> socket.socket:
             (host.strip("[]"), port), family=socket.AF_INET6 if ":" in host else socket.AF_INET, reuse_port=False
         )
     except OSError as exc:
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def run_http(

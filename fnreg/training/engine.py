@@ -18,20 +18,27 @@ from __future__ import annotations
 
 import json
 import random
+import tempfile
 import time
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from fnreg.errors import FnregError
 from fnreg.evaluation.adapter import Adapter
 from fnreg.evaluation.runner import EvalResult, TaskResult
 from fnreg.evaluation.tasks import Task, TaskSet
 from fnreg.llm import MeterSnapshot, Usage, UsageMeter
 from fnreg.optimizer import AgentOptimizer, Experience, FailedSet, OptimizerInputs, StepResult
 from fnreg.registry.history import (
+    BEST_SCORE,
     EPOCH,
     RUN,
     SCORE,
+    SPLIT,
+    STOP,
+    TASK_SET,
     TASKS,
     TOOLSET,
     epoch_message,
@@ -54,8 +61,6 @@ from fnreg.training.events import (
     TaskFinished,
 )
 from fnreg.training.state import (
-    BEST_SCORE,
-    SPLIT,
     EpochRecord,
     RunState,
     load_state,
@@ -122,9 +127,24 @@ class Trainer:
     # ------------------------------------------------------------------ the loop
 
     def run(self) -> Iterator[Event]:
-        """Train (or resume) to the end, yielding events; holds the toolset's lock throughout."""
+        """Train (or resume) to the end, yielding events; holds the toolset's lock throughout.
+
+        The run's worktree exists only meanwhile: however the run ends (finished, early stop,
+        budget, error, Ctrl-C, or the generator closed), it is removed and the branch stays,
+        unless no epoch was ever recorded on it, in which case the branch goes too.
+        """
         with self.workspace.lock():
-            yield from self._run()
+            self.workspace.open()
+            try:
+                yield from self._run()
+            finally:
+                self.workspace.close(keep_branch=self._has_epochs())
+
+    def _has_epochs(self) -> bool:
+        try:
+            return bool(load_state(self.workspace.main.git, self.workspace.branch, self.run_id).epochs)
+        except FnregError:
+            return True  # when in doubt, keep what may be someone's work
 
     def _run(self) -> Events:
         self.workspace.clean()
@@ -237,11 +257,13 @@ class Trainer:
         chosen = set(random.Random(f"{self.config.seed}:{epoch}").sample(range(len(tasks)), self.config.batch_size))
         return [t for i, t in enumerate(tasks) if i in chosen]
 
-    def _evaluate(self, epoch: int, phase: Phase, tasks: Sequence[Task]) -> Generator[Event, None, EvalResult]:
+    def _evaluate(
+        self, epoch: int, phase: Phase, tasks: Sequence[Task], checkout: Path | None = None
+    ) -> Generator[Event, None, EvalResult]:
         yield EvaluationStarted(epoch, phase, len(tasks))
         started = time.monotonic()
         results: list[TaskResult] = []
-        for result in self.adapter.evaluate(self.workspace.path, tasks):
+        for result in self.adapter.evaluate(checkout or self.workspace.path, tasks):
             results.append(result)
             yield TaskFinished(epoch, phase, result, len(results), len(tasks), sum(r.correct for r in results))
         order = {t.id: i for i, t in enumerate(tasks)}
@@ -265,10 +287,19 @@ class Trainer:
         return self.registry.toolset(self.toolset, ref).sources()
 
     def _test(self, state: RunState) -> Events:
+        """The best functions on the test split, and the starting ones too, for the pull request's review."""
         best = state.best
         assert best is not None
         tasks = self.task_set.split("test")
+        before = self.usage.snapshot()
         result = yield from self._evaluate(best.epoch, "test", tasks)
+        note: dict[str, Any] = {"task_set": self.task_set.name, "results": result.to_json()}
+        if best.epoch != 0 and state.start is not None:
+            with tempfile.TemporaryDirectory(prefix="fnreg-start-") as folder:
+                checkout = self.registry.export(self.toolset, state.start, Path(folder))
+                start = yield from self._evaluate(0, "test_start", tasks, checkout)
+            note["start_results"] = start.to_json()
+        note["usage"] = _usage_record(self.usage.snapshot() - before)
         message = format_message(
             f"test: {percent(result.score)} with epoch {best.epoch}'s functions",
             None,
@@ -282,7 +313,7 @@ class Trainer:
             ],
         )
         commit = self.git.commit_empty(message)
-        self.git.add_note(commit, json.dumps({"results": result.to_json()}))
+        self.git.add_note(commit, json.dumps(note))
 
     # ------------------------------------------------------------------ writing history
 
@@ -292,7 +323,7 @@ class Trainer:
         if self._batched and base is not result:
             note["best_results"] = base.to_json()
         scratch = self.workspace.save_scratch(f"epoch-{epoch}.json", note)
-        extra = [(BEST_SCORE, f"{base.score:.6f}")]
+        extra = [(BEST_SCORE, f"{base.score:.6f}"), (TASK_SET, self.task_set.name)]
         message = epoch_message(
             self.toolset,
             self.run_id,
@@ -345,7 +376,8 @@ class Trainer:
         ]
         if state.test is not None:
             lines.append(f"test: {percent(float(state.test.trailer(SCORE) or 0))} on {state.test.trailer(TASKS)} tasks")
-        lines.append(f"usage this session: {self.usage.total}")
+        lines.append(f"usage: {self._recorded_usage(state)}")
+        lines += ["", f"{STOP}: {reason}"]
         self.git.tag(self.workspace.tag, best.commit, "\n".join(lines) + "\n", force=True)
 
     def _finished(self, state: RunState, reason: StopReason) -> RunFinished:
@@ -361,15 +393,17 @@ class Trainer:
             tag=self.workspace.tag,
             branch=self.workspace.branch,
             worktree=str(self.workspace.path),
-            usage=self.usage.total,
+            usage=self._recorded_usage(state),
             test_score=test,
         )
 
     def _recorded_usage(self, state: RunState) -> Usage:
-        """What the run spent before this session, from its epoch notes (budgets cover the whole run)."""
+        """What the run has spent, from its epoch and test notes: the one total that the summary,
+        the report and the tag message all show, and that budgets count from on resume."""
+        commits = [epoch.commit for epoch in state.epochs] + ([state.test.sha] if state.test else [])
         total = Usage()
-        for epoch in state.epochs:
-            note = read_epoch_note(self.git, epoch.commit) or {}
+        for commit in commits:
+            note = read_epoch_note(self.git, commit) or {}
             total += Usage.from_json(note.get("usage", {}).get("total", {}))
         return total
 

@@ -14,11 +14,8 @@ from typing import Any
 from fnreg.evaluation.runner import EvalResult
 from fnreg.registry import Git
 from fnreg.registry.git import CommitInfo
-from fnreg.registry.history import ACTION, DECISION, EPOCH, ROLLBACK_OF, RUN, SCORE, TASKS
+from fnreg.registry.history import ACTION, BEST_SCORE, DECISION, EPOCH, ROLLBACK_OF, RUN, SCORE, SPLIT, TASKS
 from fnreg.training.events import Decision
-
-SPLIT = "Fnreg-Split"
-BEST_SCORE = "Fnreg-Best-Score"  # the best set's score on the same tasks
 
 
 @dataclass
@@ -119,10 +116,15 @@ def read_epoch_note(git: Git, commit: str) -> dict[str, Any] | None:
     text = git.read_note(commit)
     if not text:
         return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
+    # Notes merged from two clones (cat_sort_uniq) may hold two one-line JSON notes: either is whole.
+    for line in text.splitlines():
+        try:
+            note = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(note, dict):
+            return note
+    return None
 
 
 def results_from_note(note: dict[str, Any] | None, key: str = "results") -> EvalResult | None:

@@ -27,7 +27,7 @@ def test_http_options_are_refused_with_stdio(repo: Path):
 
 def test_a_missing_toolset_is_one_line(repo: Path):
     result = fnreg_cli(repo, "serve", "--toolset", "nope")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.strip() == "error: no toolset 'nope' under registry/ at the working tree; toolsets there: demo"
 
 
