@@ -54,12 +54,12 @@ class CallThreads:
                 value, error = function(*args), None
             except BaseException as exc:  # handed to the waiting task
                 value, error = None, exc
+            with self._lock:  # idle before the caller resumes, so that its next call reuses this thread
+                self._idle += 1
             try:
                 future.get_loop().call_soon_threadsafe(_settle, future, value, error)
             except RuntimeError:
                 pass  # the event loop has ended (the server stopped): nobody waits any more
-            with self._lock:
-                self._idle += 1
 
 
 def _settle(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
