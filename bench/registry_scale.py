@@ -36,7 +36,7 @@ from fnreg.registry.history import (
     format_message,
     rollback_message,
 )
-from fnreg.registry.module_builder import PACKAGE_INIT, build_init
+from fnreg.registry.init_module import PACKAGE_INIT, build_init
 
 TITLE = "Registry scale"
 FNREG = [sys.executable, "-m", "fnreg"]

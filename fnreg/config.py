@@ -1,171 +1,149 @@
-"""Project settings: the ``[tool.fnreg]`` table of ``pyproject.toml``.
+"""Reading fnreg's configuration files against their declared schema.
 
-Precedence everywhere: command-line flags, then environment variables, then this table,
-then built-in defaults. This module only reads the file; the layers above combine.
+The schema is declared once, as pydantic models, by the layers that own the settings, with
+the defaults inside it:
+
+- ``[tool.fnreg]`` of ``pyproject.toml``: :class:`fnreg.training.config.ProjectConfig`, made
+  of :class:`~fnreg.registry.config.RegistryConfig` (``package``),
+  :class:`~fnreg.llm.config.LLMConfig` (model, endpoint, retries, prices, cache),
+  :class:`~fnreg.agents.config.AgentConfig` (turns, task timeout),
+  :class:`~fnreg.optimizer.config.OptimizerConfig` (actions per step, prompt budget) and
+  :class:`~fnreg.training.config.TrainingConfig` (epochs, patience, batches, budgets).
+  A layer validates only its own section (the registry never learns that LLM settings exist);
+  the training layer, which knows every section, refuses unknown keys.
+- ``task.toml``: :class:`fnreg.evaluation.task_file.TaskFile`.
+
+The CLI's help texts and the library's dataclasses (``TrainConfig``, ``RunOptions``,
+``AgentLimits``, ``LLMSettings``, ``AgentOptimizer``) take their defaults from these models (:func:`default`).
+
+This module holds what every section shares: reading TOML, and validating a table so that any
+mistake becomes one line naming the file and the key. It imports no layer, and pydantic only
+when something is validated.
+
+Precedence everywhere: command-line flags, then environment variables, then the file, then
+the schema's defaults. This module only reads; the layers above combine.
 """
 
 from __future__ import annotations
 
+import difflib
 import tomllib
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import black
-
-from fnreg.errors import ConfigError
+from fnreg.errors import ConfigError, FnregError
 
 if TYPE_CHECKING:
-    from fnreg.llm.settings import LLMSettings
-    from fnreg.sandbox.limits import Limits
+    from pydantic import BaseModel
 
-DEFAULT_PACKAGE = "registry"
+Model = TypeVar("Model", bound="BaseModel")
 
-#: Every key ``[tool.fnreg]`` may hold, with its type; unknown keys are an error (typos).
-KNOWN_KEYS: dict[str, type | tuple[type, ...]] = {
-    "package": str,
-    "model": str,
-    "optimizer_model": str,
-    "base_url": str,
-    "api_key_env": str,
-    "api_version": str,
-    "concurrency": int,
-    "timeout": (int, float),
-    "temperature": (int, float),
-    "max_retries": int,
-    "epochs": int,
-    "max_actions": int,
-    "patience": int,
-    "batch_size": int,
-    "seed": int,
-    "max_cost": (int, float),
-    "max_tokens": int,
-    "prompt_budget": int,
-    "max_turns": int,
-    "task_timeout": (int, float),
-    "prices": dict,
-    "cache": bool,
-    "limits": dict,
-}
+#: Model settings every section shares: TOML types only (no "20" for 20, no true for 1), read-only.
+SECTION_CONFIG: dict[str, Any] = {"strict": True, "frozen": True, "extra": "ignore", "defer_build": True}
+#: The same, for a model that is a whole table: a key it does not declare is a typo.
+TABLE_CONFIG: dict[str, Any] = {**SECTION_CONFIG, "extra": "forbid"}
+
+TOOL_TABLE = "[tool.fnreg]"
+
+
+def read_toml(path: Path, error: type[FnregError] = ConfigError, label: str | None = None) -> dict[str, Any]:
+    """A TOML file as a dict, read again only when it changed.
+
+    Bad TOML is one ``error`` line starting with ``label`` (default: the path).
+    """
+    stat = path.stat()
+    try:
+        return _read_toml(path, stat.st_mtime_ns, stat.st_size)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"{label or path}: invalid TOML ({exc}); fix the syntax") from None
+
+
+@lru_cache(maxsize=32)
+def _read_toml(path: Path, mtime: int, size: int) -> dict[str, Any]:
+    del mtime, size  # part of the cache key only: an edited file is read again
+    return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
 def read_pyproject(root: Path) -> dict[str, Any]:
-    path = root / "pyproject.toml"
-    if not path.is_file():
-        return {}
-    return _read_toml(path, path.stat().st_mtime_ns)
+    """``pyproject.toml`` of the repository at ``root`` (empty when there is none)."""
+    path = Path(root) / "pyproject.toml"
+    return read_toml(path) if path.is_file() else {}
 
 
-@lru_cache(maxsize=16)
-def _read_toml(path: Path, mtime: int) -> dict[str, Any]:
-    del mtime  # part of the cache key only: an edited file is read again
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-
-
-def project_settings(root: Path) -> dict[str, Any]:
-    """The ``[tool.fnreg]`` table, checked for unknown keys and wrong types."""
+def tool_table(root: Path) -> dict[str, Any]:
+    """The raw ``[tool.fnreg]`` table (empty when absent)."""
     table = read_pyproject(root).get("tool", {}).get("fnreg", {})
     if not isinstance(table, dict):
-        raise ConfigError(f"{root / 'pyproject.toml'}: [tool.fnreg] must be a table")
-    for key, value in table.items():
-        expected = KNOWN_KEYS.get(key)
-        if expected is None:
-            raise ConfigError(
-                f"{root / 'pyproject.toml'}: unknown key {key!r} in [tool.fnreg]; known: {', '.join(sorted(KNOWN_KEYS))}"
-            )
-        if not isinstance(value, expected) or (isinstance(value, bool) and expected is int):
-            raise ConfigError(
-                f"{root / 'pyproject.toml'}: [tool.fnreg] {key} has the wrong type ({type(value).__name__})"
-            )
-    return dict(table)
+        raise ConfigError(f"{Path(root) / 'pyproject.toml'}: {TOOL_TABLE} must be a table")
+    return table
 
 
-def package_name(root: Path) -> str:
-    """The import name of the repository's registry package (default ``registry``)."""
-    name = project_settings(root).get("package", DEFAULT_PACKAGE)
-    if not name.isidentifier():
-        raise ConfigError(f"[tool.fnreg] package = {name!r} is not a Python package name")
-    return name
+def project_section(root: Path, model: type[Model]) -> Model:
+    """One section of ``[tool.fnreg]`` (a layer's own settings), validated, with the defaults filled in."""
+    return validate(model, tool_table(root), where=str(Path(root) / "pyproject.toml"), table=TOOL_TABLE)
 
 
-def sandbox_limits(root: Path) -> Limits:
-    """``[tool.fnreg.limits]``: what one call of learned code may use (``fnreg.sandbox.Limits`` fields).
+def default(model: type[BaseModel], key: str) -> Any:
+    """The schema's default of ``key`` (for help texts and the library's dataclasses)."""
+    field = model.model_fields[key]
+    return field.default_factory() if field.default_factory is not None else field.default  # type: ignore[call-arg]
 
-    ::
 
-        [tool.fnreg.limits]
-        wall_seconds = 10
-        memory_bytes = 1073741824
+def validate(
+    model: type[Model],
+    data: Mapping[str, Any],
+    *,
+    where: str,
+    table: str | None = None,
+    error: type[FnregError] = ConfigError,
+) -> Model:
+    """``data`` checked against ``model``; the first mistake as one line: ``<where>: <what is wrong>``.
+
+    ``table``: the TOML table ``data`` is (``[tool.fnreg]``), named in the message.
     """
-    from dataclasses import fields
+    from pydantic import ValidationError
 
-    from fnreg.sandbox.limits import Limits  # only callers that run learned code pay for the sandbox
-
-    table = project_settings(root).get("limits", {})
-    known = {field.name for field in fields(Limits)}
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise ConfigError(
-            f"{root / 'pyproject.toml'}: unknown key {unknown[0]!r} in [tool.fnreg.limits]; known: {', '.join(sorted(known))}"
-        )
     try:
-        return Limits(**table)
-    except ValueError as exc:
-        raise ConfigError(f"{root / 'pyproject.toml'}: [tool.fnreg.limits]: {exc}") from None
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        raise error(f"{where}: {describe(model, exc.errors()[0], table)}") from None
 
 
-def black_mode(root: Path) -> black.Mode:
-    """black's mode from ``[tool.black]``, so written modules pass the repo's own ``black --check``."""
-    table = read_pyproject(root).get("tool", {}).get("black", {})
-    options: dict[str, Any] = {}
-    if "line-length" in table:
-        options["line_length"] = int(table["line-length"])
-    if table.get("skip-string-normalization"):
-        options["string_normalization"] = False
-    if table.get("skip-magic-trailing-comma"):
-        options["magic_trailing_comma"] = False
-    if table.get("preview"):
-        options["preview"] = True
-    return black.Mode(**options)
+def describe(model: type[BaseModel], problem: Mapping[str, Any], table: str | None = None) -> str:
+    """One pydantic error as a sentence a user can act on (the field's metadata helps)."""
+    from pydantic import BaseModel
+
+    loc = [str(part) for part in problem["loc"]]
+    key = loc[0] if loc else ""
+    field = model.model_fields.get(key)
+    inner = field.annotation if field is not None else None
+    if len(loc) > 1 and isinstance(inner, type) and issubclass(inner, BaseModel):  # a sub-table
+        name = f"{table[:-1]}.{key}]" if table and table.endswith("]") else key
+        return describe(inner, {**problem, "loc": tuple(loc[1:])}, name)
+    extra = (field.json_schema_extra if field is not None and isinstance(field.json_schema_extra, dict) else {}) or {}
+    kind, value = problem["type"], problem.get("input")
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(key, list(model.model_fields), n=1)
+        suggestion = f"did you mean {close[0]!r}? " if close else ""
+        return f"unknown key {key!r}{f' in {table}' if table else ''}; {suggestion}allowed: {', '.join(model.model_fields)}"
+    if kind == "missing":
+        return str(extra.get("missing", f"missing {key}"))
+    if kind in ("value_error", "assertion_error"):
+        message = str(problem.get("ctx", {}).get("error", problem["msg"]))
+        return f"{table} {message}" if table else message
+    if kind == "literal_error":
+        expected = problem.get("ctx", {}).get("expected", "").replace("'", "").replace(" or ", ", ")
+        return f"unknown {key} {value!r}; use one of {expected}"
+    name = " ".join(filter(None, [table, ".".join(loc)])) or "the value"
+    expects = extra.get("expects", "valid")
+    if kind.endswith("_type") or kind in ("is_instance_of", "dataclass_type"):
+        return f"{name} must be {expects}, not {toml_kind(value)} ({value!r})"
+    return f"{name} must be {expects}, not {value!r}"
 
 
-_LLM_KEYS = (
-    "model",
-    "optimizer_model",
-    "base_url",
-    "api_version",
-    "concurrency",
-    "timeout",
-    "temperature",
-    "max_retries",
-)
-
-
-def llm_settings(root: Path, **flags: Any) -> LLMSettings:
-    """LLM settings layered: non-None ``flags`` over the environment over ``[tool.fnreg]``."""
-    from fnreg.llm.settings import LLMSettings, env_values  # the registry layer must not load the LLM client
-
-    project = project_settings(root)
-    values: dict[str, Any] = {key: project[key] for key in _LLM_KEYS if key in project}
-    if "prices" in project:
-        values["prices"] = _prices(project["prices"], root)
-    if project.get("cache", True):
-        values["cache_path"] = root / ".fnreg" / "cache.sqlite"  # Registry.state_dir()
-    values.update(env_values(api_key_env=project.get("api_key_env", "OPENAI_API_KEY")))
-    values.update({k: v for k, v in flags.items() if v is not None})
-    return LLMSettings(**values)
-
-
-def _prices(table: dict[str, Any], root: Path) -> dict[str, tuple[float, float]]:
-    """``[tool.fnreg.prices] "gpt-4o" = [2.5, 10.0]`` (USD per 1M prompt, completion tokens)."""
-    prices = {}
-    for model, pair in table.items():
-        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, (int, float)) for p in pair)):
-            raise ConfigError(
-                f"{root / 'pyproject.toml'}: [tool.fnreg.prices] {model} must be [prompt, completion] USD per 1M tokens"
-            )
-        prices[model] = (float(pair[0]), float(pair[1]))
-    return prices
+def toml_kind(value: object) -> str:
+    """``an integer``, ``a string``...: a value's type in TOML's words."""
+    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array", dict: "a table"}
+    return names.get(type(value), type(value).__name__)

@@ -7,7 +7,6 @@ import sys
 
 import click
 
-from fnreg import __version__
 from fnreg.errors import FnregError
 
 #: Command name → "module:attribute"; a command's module is imported only when it runs,
@@ -29,6 +28,7 @@ COMMANDS = {
     "requirements": "fnreg.commands.requirements:requirements_command",
     "review": "fnreg.commands.review:review_command",
     "runs": "fnreg.commands.runs:runs_command",
+    "sync": "fnreg.commands.sync:sync_command",
     "serve": "fnreg.commands.serve:serve_command",
 }
 
@@ -62,7 +62,7 @@ class _UserError(click.ClickException):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="fnreg")
+@click.version_option(package_name="fnreg", prog_name="fnreg")  # read from package metadata when asked
 @click.option("-C", "repo", metavar="PATH", help="Run as if fnreg was started in PATH.")
 def cli(repo: str | None) -> None:
     """Train LLM agents by learning their functions as versioned Python source in git."""

@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from fnreg.agents.config import AgentConfig
+from fnreg.config import default
 from fnreg.llm import LLMClient, Usage
 
 StopReason = Literal["answer", "turn_limit", "timeout", "token_limit"]
@@ -56,9 +58,9 @@ class AgentLimits:
     """When an agent gives up on a task; hitting one is a failed task, never a hang."""
 
     #: Model replies per task.
-    max_turns: int = 10
+    max_turns: int = default(AgentConfig, "max_turns")
     #: Wall-clock seconds per task (checked between turns; each LLM and tool call has its own timeout).
-    task_timeout: float = 300.0
+    task_timeout: float = default(AgentConfig, "task_timeout")
     #: Prompt + completion tokens per task.
     max_tokens: int = 100_000
 

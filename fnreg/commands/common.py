@@ -4,24 +4,37 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-
-from fnreg.config import llm_settings
-from fnreg.registry import Registry
 
 if TYPE_CHECKING:
-    from fnreg.llm import LLMClient
+    from rich.console import Console
 
-console = Console(highlight=False, soft_wrap=True)
+    from fnreg.llm import LLMClient
+    from fnreg.registry import Registry
+
+
+@cache
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+def __getattr__(name: str) -> Any:
+    # ``console`` is made on first use, so that ``--json`` output never imports rich.
+    if name == "console":
+        return _console()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def open_registry(ctx: click.Context) -> Registry:
     """The registry of the repository the command runs in (``-C`` or the current directory)."""
+    from fnreg.registry import Registry
+
     return Registry(ctx.find_root().params.get("repo") or ".")
 
 
@@ -56,12 +69,25 @@ def first_line(text: str, width: int = 80) -> str:
 
 def llm_options(command):
     """The options every command that talks to an LLM shares (flags beat env beat [tool.fnreg])."""
+    from fnreg.config import default
+    from fnreg.llm.config import LLMConfig
+
     options = [
-        click.option("--model", help="Agent model (else FNREG_MODEL, [tool.fnreg] model, gpt-4o-mini)."),
+        click.option(
+            "--model", help=f"Agent model (else FNREG_MODEL, [tool.fnreg] model, {default(LLMConfig, 'model')})."
+        ),
         click.option("--base-url", help="OpenAI-compatible endpoint (else OPENAI_BASE_URL; default OpenAI)."),
         click.option("--concurrency", type=click.IntRange(min=1), help="Tasks and LLM requests in flight at once."),
-        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds per LLM request."),
-        click.option("--max-retries", type=click.IntRange(min=0), help="Retries on 429, 5xx and timeouts."),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            help=f"Seconds per LLM request (default {default(LLMConfig, 'timeout'):g}).",
+        ),
+        click.option(
+            "--max-retries",
+            type=click.IntRange(min=0),
+            help=f"Retries on 429, 5xx and timeouts (default {default(LLMConfig, 'max_retries')}).",
+        ),
         click.option(
             "--record", type=click.Path(dir_okay=False), help="Append every LLM exchange to this JSONL cassette."
         ),
@@ -80,17 +106,15 @@ def llm_options(command):
 LLM_OPTION_NAMES = ("model", "base_url", "concurrency", "timeout", "max_retries", "record", "replay", "no_cache")
 
 
-def make_client(root: Path, options: dict[str, Any], **extra: Any) -> LLMClient:
+def make_client(registry: Registry, options: dict[str, Any], **extra: Any) -> LLMClient:
     """The LLM client for a command, from its options (see :func:`llm_options`)."""
-    from fnreg.llm import LLMClient  # only commands that talk to an LLM pay for importing openai
+    from fnreg.llm import LLMClient, llm_settings  # only commands that talk to an LLM pay for importing openai
 
     flags = {name: options.get(name) for name in ("model", "base_url", "concurrency", "timeout", "max_retries")}
     flags["record_path"] = Path(options["record"]) if options.get("record") else None
     flags["replay_path"] = Path(options["replay"]) if options.get("replay") else None
-    settings = llm_settings(root, **flags, **extra)
-    if options.get("no_cache"):
-        settings = replace(settings, cache_path=None)
-    return LLMClient(settings)
+    cache = None if options.get("no_cache") else registry.state_dir() / "cache.sqlite"
+    return LLMClient(llm_settings(registry.root, cache_path=cache, **flags, **extra))
 
 
 def pop_llm_options(kwargs: dict[str, Any]) -> dict[str, Any]:

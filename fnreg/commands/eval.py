@@ -7,11 +7,12 @@ import time
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 from fnreg.commands.common import console, llm_options, make_client, open_registry, pop_llm_options, print_json
 from fnreg.commands.display import accuracy, eval_summary, task_progress
-from fnreg.config import sandbox_limits
 from fnreg.evaluation import EvalResult, TaskSetAdapter, load_task_set, merge_results, shard, toolset_checkout
+from fnreg.sandbox.config import sandbox_limits
 
 
 @click.command("eval")
@@ -35,10 +36,9 @@ def eval_command(
 ) -> None:
     """Evaluate TASK (a task set under tasks/ or a path) and print accuracy, failures, tokens."""
     registry = open_registry(ctx)
-    registry.state_dir()  # the response cache lives there
     task_set = load_task_set(task, registry.root)
     tasks = shard(task_set.split(split), shard_spec)
-    client = make_client(registry.root, pop_llm_options(kwargs))
+    client = make_client(registry, pop_llm_options(kwargs))
     adapter = TaskSetAdapter(
         task_set,
         client,
@@ -49,7 +49,7 @@ def eval_command(
     started = time.monotonic()
     results, interrupted = [], False
     with toolset_checkout(registry, task_set.toolset, ref) as checkout, client:
-        progress = task_progress(console if not as_json else console.__class__(stderr=True))
+        progress = task_progress(console if not as_json else Console(stderr=True))
         with progress:
             bar = progress.add_task(f"{task_set.name} {split}", total=len(tasks), accuracy="-", extra="")
             stream = adapter.evaluate(checkout, tasks)

@@ -8,12 +8,13 @@ from pathlib import Path
 import click
 
 from fnreg.commands.common import console
-from fnreg import __version__
-from fnreg.config import DEFAULT_PACKAGE, package_name, read_pyproject
+from fnreg.config import default, read_pyproject
 from fnreg.errors import InputError
 from fnreg.registry import Git
+from fnreg.registry.config import RegistryConfig, package_name
+from fnreg.registry.init_module import PACKAGE_INIT
+from fnreg.version import fnreg_version
 from fnreg.workflows import render_workflows
-from fnreg.registry.module_builder import PACKAGE_INIT
 
 GITIGNORE_LINE = ".fnreg/"
 #: fnreg's state, bytecode, and the build output of `pip install .` / `fnreg package`.
@@ -24,7 +25,7 @@ def init_repository(path: Path) -> list[str]:
     """Create what fnreg needs in the repository at ``path``; returns what was done. Idempotent."""
     root = Git(path).root
     done: list[str] = []
-    package = DEFAULT_PACKAGE
+    package = default(RegistryConfig, "package")
     done += _ensure_pyproject(root, package)
     package_init = root / package / "__init__.py"
     if not package_init.exists():
@@ -106,7 +107,7 @@ def write_workflows(
     folder.mkdir(parents=True, exist_ok=True)
     done = []
     rendered = render_workflows(
-        version=__version__, package=package_name(root), tasks=tasks, review_shards=review_shards
+        version=fnreg_version(), package=package_name(root), tasks=tasks, review_shards=review_shards
     )
     for workflow in rendered:
         target = folder / workflow.name

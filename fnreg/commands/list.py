@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 
-from fnreg.commands.common import console, first_line, open_registry, print_json, signature
+from fnreg.commands.common import first_line, open_registry, print_json, signature
 
 
 @click.command("list")
@@ -21,6 +20,10 @@ def list_command(ctx: click.Context, toolset: str | None, ref: str | None, as_js
     if as_json:
         print_json({t.name: [f.to_json() for f in t] for t in toolsets})
         return
+    from rich.table import Table
+
+    from fnreg.commands.common import console
+
     if not toolsets:
         console.print(f"no toolsets under {registry.package}/" + (f" at {ref}" if ref else ""))
         return

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 
-from fnreg.commands.common import console, open_registry, print_json, short
+from fnreg.commands.common import open_registry, print_json, short
 
 
 @click.command("log")
@@ -19,6 +18,10 @@ def log_command(ctx: click.Context, toolset: str | None, run: str | None, as_jso
     if as_json:
         print_json([e.to_json() for e in entries])
         return
+    from rich.table import Table
+
+    from fnreg.commands.common import console
+
     if not entries:
         console.print("no fnreg commits yet")
         return

@@ -5,9 +5,8 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.syntax import Syntax
 
-from fnreg.commands.common import console, open_registry
+from fnreg.commands.common import open_registry
 
 
 @click.command("show")
@@ -18,6 +17,13 @@ from fnreg.commands.common import console, open_registry
 def show_command(ctx: click.Context, name: str, toolset: str, ref: str | None) -> None:
     """Show the source of function NAME (highlighted on a terminal)."""
     function = open_registry(ctx).toolset(toolset, ref)[name]
+    if not sys.stdout.isatty():
+        sys.stdout.write(function.source)
+        return
+    from rich.syntax import Syntax
+
+    from fnreg.commands.common import console
+
     if console.is_terminal:
         console.print(f"[dim]{function.path}[/]")
         console.print(Syntax(function.source, "python", line_numbers=True))

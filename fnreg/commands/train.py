@@ -67,8 +67,7 @@ def train_command(ctx: click.Context, task: str, **kwargs) -> None:
         require_remote(registry.git, remote)
     if pr:
         check_gh("--pr")
-    registry.state_dir()  # the response cache lives there
-    client = make_client(registry.root, llm_flags, optimizer_model=optimizer_model)
+    client = make_client(registry, llm_flags, optimizer_model=optimizer_model)
     options = replace(
         options, concurrency=client.settings.concurrency if llm_flags["concurrency"] else options.concurrency
     )
@@ -155,7 +154,7 @@ def _next_steps(finished: RunFinished, task: str, url: str | None, *, pushed: bo
 
 
 def _dry_run(registry, task, config, options, llm_flags, optimizer_model) -> None:
-    from fnreg.config import llm_settings
+    from fnreg.llm import llm_settings
 
     task_set = load_task_set(task, registry.root)
     llm = llm_settings(

@@ -17,9 +17,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
+from fnreg.agents import AGENTS
 from fnreg.agents.base import Agent, AgentLimits
-from fnreg.agents.react_agent import ReactAgent
-from fnreg.agents.tools_agent import ToolsAgent
 from fnreg.errors import TaskSetError
 from fnreg.evaluation.runner import TaskResult, run_one, run_tasks
 from fnreg.evaluation.tasks import Task, TaskSet
@@ -28,8 +27,6 @@ from fnreg.registry import Registry
 from fnreg.registry.toolset import Toolset, load_toolset
 from fnreg.sandbox import Limits, Sandbox
 from fnreg.sandbox.scratch import scratch_directory, sweep_stale
-
-AGENTS = {"tools": ToolsAgent, "react": ReactAgent}
 
 
 class Adapter(Protocol):

@@ -14,22 +14,22 @@ leaves the test sample alone.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
 import os
 import re
-import string
 import threading
-import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
+from fnreg.agents.config import AgentKind
+from fnreg.config import read_toml, validate
 from fnreg.errors import TaskSetError, TaskSetNotFound
-from fnreg.evaluation.evaluators import Evaluator, check_evaluator_spec, get_evaluator
+from fnreg.evaluation.lookup import Evaluator, get_evaluator
+from fnreg.evaluation.task_file import TaskFile
 
 __all__ = [
     "AGENTS",
@@ -42,25 +42,10 @@ __all__ = [
 ]
 
 Split = Literal["train", "test"]
-AGENTS = ("tools", "react")
+#: The agent kinds ``agent = ...`` may name (declared by the schema, :data:`~fnreg.agents.config.AgentKind`).
+AGENTS: tuple[str, ...] = get_args(AgentKind)
 TASKS_DIR = "tasks"
 TASK_FILE = "task.toml"
-DEFAULT_PROMPT = "{question}"
-
-# key -> (accepted type, description for the error message)
-_KEYS: dict[str, tuple[type, str]] = {
-    "name": (str, "a string"),
-    "description": (str, "a string"),
-    "toolset": (str, "a string"),
-    "agent": (str, "a string"),
-    "evaluator": (str, "a string"),
-    "prompt": (str, "a string"),
-    "train": (str, "a path string"),
-    "test": (str, "a path string"),
-    "train_size": (int, "a positive integer"),
-    "test_size": (int, "a positive integer"),
-    "seed": (int, "an integer"),
-}
 _Row = tuple[int, "Task"]  # (line index in the file, task)
 _VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_]\w*)\}|(?P<plain>[A-Za-z_]\w*))")
 
@@ -318,74 +303,22 @@ def _find_task_file(spec: str | Path, repo_root: Path) -> Path:
 
 def _parse_task_file(path: Path) -> TaskSet:
     label = f"{_label(path.parent)}/{TASK_FILE}"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise TaskSetError(f"{label}: invalid TOML ({exc}); fix the syntax") from exc
-    _check_keys(data, label)
-    agent = data.get("agent", "tools")
-    if agent not in AGENTS:
-        raise TaskSetError(f"{label}: unknown agent {agent!r}; use one of {', '.join(AGENTS)}")
-    evaluator = data.get("evaluator", "math")
-    problem = check_evaluator_spec(evaluator)
-    if problem:
-        raise TaskSetError(f"{label}: {problem}")
-    if "toolset" not in data:
-        raise TaskSetError(f'{label}: missing toolset; add toolset = "<name>" (the package under registry/)')
-    if not data["toolset"].isidentifier():
-        raise TaskSetError(
-            f"{label}: toolset {data['toolset']!r} is not a Python identifier; use letters, digits and _"
-        )
-    if "train" not in data and "test" not in data:
-        raise TaskSetError(f'{label}: no data; add train = "train.jsonl" and/or test = "test.jsonl"')
-    prompt = data.get("prompt", DEFAULT_PROMPT)
-    _check_prompt(prompt, label)
+    data = read_toml(path, TaskSetError, label)
+    spec = validate(TaskFile, data, where=label, error=TaskSetError)
     return TaskSet(
-        name=data.get("name", path.parent.name),
-        toolset=data["toolset"],
-        agent=agent,
-        evaluator=evaluator,
-        prompt=prompt,
+        name=spec.name if spec.name is not None else path.parent.name,
+        toolset=spec.toolset,
+        agent=spec.agent,
+        evaluator=spec.evaluator,
+        prompt=spec.prompt,
         path=path.resolve(),
-        train=data.get("train"),
-        test=data.get("test"),
-        train_size=data.get("train_size"),
-        test_size=data.get("test_size"),
-        seed=data.get("seed", 0),
-        description=data.get("description", ""),
+        train=spec.train,
+        test=spec.test,
+        train_size=spec.train_size,
+        test_size=spec.test_size,
+        seed=spec.seed,
+        description=spec.description,
     )
-
-
-def _check_keys(data: dict[str, Any], label: str) -> None:
-    for key, value in data.items():
-        if key not in _KEYS:
-            close = difflib.get_close_matches(key, _KEYS, n=1)
-            suggestion = f"did you mean {close[0]!r}? " if close else ""
-            raise TaskSetError(f"{label}: unknown key {key!r}; {suggestion}allowed: {', '.join(_KEYS)}")
-        expected, description = _KEYS[key]
-        # bool is an int in Python; `seed = true` is a mistake, not 1.
-        if not isinstance(value, expected) or isinstance(value, bool):
-            raise TaskSetError(f"{label}: {key} must be {description}, not {_toml_type(value)} ({value!r})")
-        if key.endswith("_size") and value <= 0:
-            raise TaskSetError(f"{label}: {key} must be a positive integer, not {value}")
-
-
-def _toml_type(value: object) -> str:
-    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array", dict: "a table"}
-    return names.get(type(value), type(value).__name__)
-
-
-def _check_prompt(prompt: str, label: str) -> None:
-    try:
-        placeholders = [name for _, name, _, _ in string.Formatter().parse(prompt) if name is not None]
-    except ValueError as exc:
-        raise TaskSetError(
-            f"{label}: prompt is not a valid template ({exc}); write literal braces as {{{{ and }}}}"
-        ) from exc
-    if "" in placeholders or any(name.isdigit() for name in placeholders):
-        raise TaskSetError(
-            f"{label}: prompt has an empty placeholder {{}}; write literal braces as {{{{}}}} (e.g. \\boxed{{{{}}}})"
-        )
 
 
 def _label(folder: Path) -> str:

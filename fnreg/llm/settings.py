@@ -1,4 +1,4 @@
-"""Settings of the LLM layer, and reading them from the environment."""
+"""Settings of the LLM layer, layered from flags, the environment and ``[tool.fnreg]``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from fnreg.config import default, project_section
 from fnreg.errors import ConfigError
+from fnreg.llm.config import LLMConfig
 
-__all__ = ["LLMSettings", "env_values", "settings_from_env"]
+__all__ = ["LLMSettings", "env_values", "llm_settings", "settings_from_env"]
 
 
 @dataclass(frozen=True)
@@ -38,20 +40,20 @@ class LLMSettings:
         api_version: Set for Azure OpenAI (uses ``AzureOpenAI`` with ``azure_endpoint=base_url``).
     """
 
-    base_url: str | None = None
+    base_url: str | None = default(LLMConfig, "base_url")
     api_key: str | None = None
-    model: str = "gpt-4o-mini"
-    optimizer_model: str | None = None
-    concurrency: int = 8
-    timeout: float = 120.0
-    temperature: float = 0.0
-    max_retries: int = 5
+    model: str = default(LLMConfig, "model")
+    optimizer_model: str | None = default(LLMConfig, "optimizer_model")
+    concurrency: int = default(LLMConfig, "concurrency")
+    timeout: float = default(LLMConfig, "timeout")
+    temperature: float = default(LLMConfig, "temperature")
+    max_retries: int = default(LLMConfig, "max_retries")
     backoff_base: float = 1.0
     cache_path: Path | None = None
     record_path: Path | None = None
     replay_path: Path | None = None
     prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)
-    api_version: str | None = None
+    api_version: str | None = default(LLMConfig, "api_version")
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -96,7 +98,7 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
 }
 
 
-def settings_from_env(*, api_key_env: str = "OPENAI_API_KEY", **overrides: Any) -> LLMSettings:
+def settings_from_env(*, api_key_env: str = default(LLMConfig, "api_key_env"), **overrides: Any) -> LLMSettings:
     """Settings from the environment, with explicit ``overrides`` on top.
 
     Precedence: non-None overrides > environment > defaults. Reads ``OPENAI_BASE_URL``,
@@ -113,7 +115,7 @@ def settings_from_env(*, api_key_env: str = "OPENAI_API_KEY", **overrides: Any) 
     return LLMSettings(**values)
 
 
-def env_values(*, api_key_env: str = "OPENAI_API_KEY") -> dict[str, Any]:
+def env_values(*, api_key_env: str = default(LLMConfig, "api_key_env")) -> dict[str, Any]:
     """Only the settings the environment sets (for layering under command-line flags)."""
     values: dict[str, Any] = {}
     for var, (name, parse) in _ENV.items():
@@ -132,3 +134,33 @@ def _parse(var: str, raw: str, parse: Callable[[str], Any]) -> Any:
     except ValueError:
         kind = "an integer" if parse is int else "a number" if parse is float else "valid"
         raise ConfigError(f"environment variable {var} must be {kind}, got {raw!r}") from None
+
+
+#: ``[tool.fnreg]`` keys that are LLMSettings fields of the same name.
+_PROJECT_KEYS = (
+    "model",
+    "optimizer_model",
+    "base_url",
+    "api_version",
+    "concurrency",
+    "timeout",
+    "temperature",
+    "max_retries",
+)
+
+
+def llm_settings(root: Path, *, cache_path: Path | None = None, **flags: Any) -> LLMSettings:
+    """Settings layered: non-None ``flags`` over the environment over ``[tool.fnreg]`` over the defaults.
+
+    ``cache_path``: where the caller keeps the response cache (fnreg's commands: ``.fnreg/cache.sqlite``);
+    used unless ``[tool.fnreg] cache = false``.
+    """
+    project = project_section(root, LLMConfig)
+    values: dict[str, Any] = {key: getattr(project, key) for key in _PROJECT_KEYS if key in project.model_fields_set}
+    if project.prices:
+        values["prices"] = {model: (pair[0], pair[1]) for model, pair in project.prices.items()}
+    if project.cache and cache_path is not None:
+        values["cache_path"] = cache_path
+    values.update(env_values(api_key_env=project.api_key_env))
+    values.update({k: v for k, v in flags.items() if v is not None})
+    return LLMSettings(**values)

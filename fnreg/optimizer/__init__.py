@@ -4,10 +4,10 @@
     result = optimizer.step(registry, "math", OptimizerInputs(best_sources, 0.55, histories, failures))
     result.applied    # one commit per accepted action
 
-``AG2AgentOptimizer`` (alias ``AgentOptimizerCompat``) offers AG2's ``AgentOptimizer`` API on top.
+AG2's ``AgentOptimizer`` API lives above training, in :mod:`fnreg.compat.ag2`: it keeps or rolls
+back sets the trainer's way, which this package knows nothing of.
 """
 
-from fnreg.optimizer.compat import AG2AgentOptimizer, AgentOptimizerCompat, FunctionCallFailed
 from fnreg.optimizer.errors import MissingVerdict, NothingRecorded, OptimizerError
 from fnreg.optimizer.inputs import Experience, FailedSet, OptimizerInputs
 from fnreg.optimizer.optimizer import AgentOptimizer
@@ -16,13 +16,10 @@ from fnreg.optimizer.tools import ACTION_TOOLS, EXAMPLE_ACTION
 
 __all__ = [
     "ACTION_TOOLS",
-    "AG2AgentOptimizer",
     "AgentOptimizer",
-    "AgentOptimizerCompat",
     "EXAMPLE_ACTION",
     "Experience",
     "FailedSet",
-    "FunctionCallFailed",
     "MissingVerdict",
     "NothingRecorded",
     "OptimizerError",

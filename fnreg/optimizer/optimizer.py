@@ -15,8 +15,10 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from fnreg.config import default
 from fnreg.errors import ActionError, ConfigError
 from fnreg.llm import Completion, LLMClient, ToolCall, count_message_tokens
+from fnreg.optimizer.config import OptimizerConfig
 from fnreg.optimizer.histories import clip
 from fnreg.optimizer.inputs import OptimizerInputs
 from fnreg.optimizer.prompt import PromptBuilder
@@ -44,9 +46,9 @@ class AgentOptimizer:
         self,
         client: LLMClient,
         *,
-        max_actions: int = 3,
+        max_actions: int = default(OptimizerConfig, "max_actions"),
         max_trials: int = 3,
-        prompt_budget: int = 96_000,
+        prompt_budget: int = default(OptimizerConfig, "prompt_budget"),
         model: str | None = None,
     ) -> None:
         for name, value, least in (

@@ -1,9 +1,14 @@
-"""A small wrapper over the repository: the only module that talks to git.
+"""The only module that talks to git: every call goes through one runner, every failure is a GitError.
 
-Reads go straight to git objects (GitPython's persistent ``cat-file`` process), so any
-ref can be inspected without a checkout. Writes use the git CLI through GitPython and
-touch only the paths they are given: the user's other staged or unstaged changes are
-never part of an fnreg commit.
+Reads go straight to git objects (``ls-tree`` and one ``cat-file --batch`` per folder), so any
+ref can be inspected without a checkout. Writes touch only the paths they are given: the
+user's other staged or unstaged changes are never part of an fnreg commit.
+
+Why the git CLI and not GitPython: a command reads a toolset with three git processes (about
+4 ms), less than importing GitPython takes (about 50 ms, the largest part of ``fnreg list``
+before), and the one thing GitPython saved per action (reading the index instead of running
+``git status``) is covered by remembering the index as fnreg left it: when nothing else
+touched it since, the files alone say whether the paths are clean (:meth:`Git.dirty`).
 """
 
 from __future__ import annotations
@@ -15,17 +20,11 @@ import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
-# Without git on PATH, GitPython raises at import; fnreg says so in one line instead (Git()).
-os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
-import git as gitpython  # noqa: E402
-from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError  # noqa: E402
-
-from fnreg.errors import GitError  # noqa: E402
+from fnreg.errors import GitError
 
 NOTES_REF = "fnreg"
-# Up to this size (a few thousand files) the index is read in-process instead of running `git status`.
-SMALL_INDEX_BYTES = 256_000
 _FIELD = "%x1f"
 _RECORD = "%x1e"
 _IN_PROGRESS = {
@@ -39,6 +38,40 @@ _IN_PROGRESS = {
 }
 # Used only when the repository has no identity configured (fresh CI machines).
 _FALLBACK_IDENTITY = ("fnreg", "fnreg@localhost")
+# Subcommands that write an author or committer (and so need an identity).
+_WRITES = {"commit", "revert", "notes", "tag", "merge", "cherry-pick", "rebase", "am", "stash"}
+_NO_GIT = "git is not installed or not on PATH; install git (https://git-scm.com) and try again"
+
+
+@overload
+def run_git(args: Sequence[str], *, cwd: Path, input: str | None = None) -> str: ...
+@overload
+def run_git(args: Sequence[str], *, cwd: Path, input: bytes, binary: bool) -> bytes: ...
+
+
+def run_git(args: Sequence[str], *, cwd: Path, input: str | bytes | None = None, binary: bool = False) -> str | bytes:
+    """The runner: ``git <args>`` in ``cwd``; its stdout (text without the final newline, or bytes).
+
+    Any failure (git missing, a folder that is gone, a non-zero exit) is a :class:`GitError`
+    whose message is git's last line of complaint.
+    """
+    try:
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            input=input,
+            capture_output=True,
+            **({} if binary else {"text": True, "encoding": "utf-8", "errors": "replace"}),
+        )
+    except FileNotFoundError as exc:
+        raise GitError(_NO_GIT if shutil.which("git") is None else f"git {args[0]} failed: {exc}") from None
+    except OSError as exc:
+        raise GitError(f"git {args[0]} failed: {exc}") from None
+    if proc.returncode != 0:
+        stderr = proc.stderr.decode("utf-8", "replace") if binary else proc.stderr
+        lines = [line for line in stderr.strip().splitlines() if line.strip()]
+        raise GitError(f"git {args[0]} failed: {lines[-1] if lines else f'exit status {proc.returncode}'}")
+    return proc.stdout if binary else proc.stdout.rstrip("\n")
 
 
 @dataclass(frozen=True)
@@ -67,43 +100,70 @@ class Git:
 
     def __init__(self, path: str | os.PathLike[str] = ".") -> None:
         if shutil.which("git") is None:
-            raise GitError("git is not installed or not on PATH; install git (https://git-scm.com) and try again")
+            raise GitError(_NO_GIT)
+        where = Path(path)
         try:
-            self.repo = gitpython.Repo(Path(path), search_parent_directories=True)
-        except (InvalidGitRepositoryError, NoSuchPathError):
-            raise GitError(f"not a git repository: {Path(path).resolve()} (run `git init` there first)") from None
-        if self.repo.bare:
-            raise GitError(f"{self.repo.git_dir} is a bare repository; fnreg needs a working tree")
-        self.root = Path(self.repo.working_tree_dir).resolve()
+            proc = subprocess.run(
+                [
+                    "git",
+                    "rev-parse",
+                    "--is-bare-repository",
+                    "--absolute-git-dir",
+                    "--git-common-dir",
+                    "--show-toplevel",
+                ],
+                cwd=where,
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+            )
+        except OSError:  # the folder does not exist, or is a file
+            proc = None
+        lines = proc.stdout.splitlines() if proc is not None else []
+        if lines and lines[0] == "true":
+            raise GitError(f"{lines[1] if len(lines) > 1 else where} is a bare repository; fnreg needs a working tree")
+        if proc is None or proc.returncode != 0 or len(lines) < 4:
+            raise GitError(f"not a git repository: {where.resolve()} (run `git init` there first)")
+        self.git_dir = Path(lines[1])
+        self._common_dir = (where / lines[2]).resolve()
+        self.root = Path(lines[3]).resolve()
         self._identity: list[str] | None = None
+        #: (index stat, paths git status found unclean) as fnreg last saw the index; see dirty().
+        self._index_seen: tuple[tuple[int, int, int], frozenset[str], tuple[str, ...]] | None = None
+
+    @classmethod
+    def init(cls, path: str | os.PathLike[str], *, initial_branch: str | None = None) -> Git:
+        """Create a repository at ``path`` (``git init``) and open it."""
+        branch = [f"--initial-branch={initial_branch}"] if initial_branch else []
+        try:
+            run_git(["init", "--quiet", *branch, str(path)], cwd=Path.cwd())
+        except GitError as exc:
+            raise GitError(f"could not create a git repository at {path}: {exc}") from None
+        return cls(path)
 
     # ------------------------------------------------------------------ running git
 
     def run(self, *args: str, input: str | None = None) -> str:
         """Run ``git <args>`` in the working tree and return stdout without the final newline."""
-        proc = subprocess.run(
-            ["git", *self._identity_args(), *args],
-            cwd=self.root,
-            input=input,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-        )
-        if proc.returncode != 0:
-            lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
-            raise GitError(f"git {args[0]} failed: {lines[-1] if lines else f'exit status {proc.returncode}'}")
-        return proc.stdout.rstrip("\n")
+        identity = self._identity_args() if args and args[0] in _WRITES else []
+        return run_git([*identity, *args], cwd=self.root, input=input)
+
+    def run_bytes(self, *args: str, input: bytes = b"") -> bytes:
+        """Run ``git <args>`` with binary input and output (object contents)."""
+        return run_git(args, cwd=self.root, input=input, binary=True)
 
     def _identity_args(self) -> list[str]:
         if self._identity is None:
-            reader = self.repo.config_reader()
-            has_name = reader.has_option("user", "name") or "GIT_COMMITTER_NAME" in os.environ
-            has_email = reader.has_option("user", "email") or "GIT_COMMITTER_EMAIL" in os.environ
+            try:
+                configured = self.run("config", "--get-regexp", r"^user\.(name|email)$")
+            except GitError:  # exit 1: neither is set
+                configured = ""
+            keys = {line.split(" ", 1)[0] for line in configured.splitlines()}
             self._identity = []
-            if not has_name:
+            if "user.name" not in keys and "GIT_COMMITTER_NAME" not in os.environ:
                 self._identity += ["-c", f"user.name={_FALLBACK_IDENTITY[0]}"]
-            if not has_email:
+            if "user.email" not in keys and "GIT_COMMITTER_EMAIL" not in os.environ:
                 self._identity += ["-c", f"user.email={_FALLBACK_IDENTITY[1]}"]
         return self._identity
 
@@ -112,24 +172,20 @@ class Git:
     @property
     def common_root(self) -> Path:
         """The main working tree, also from one of its worktrees (where ``.fnreg/`` lives)."""
-        return Path(self.repo.common_dir).resolve().parent
-
-    @property
-    def git_dir(self) -> Path:
-        return Path(self.repo.git_dir)
+        return self._common_dir.parent
 
     def head(self) -> str | None:
         """The commit HEAD points at, or None in a repository without commits."""
         try:
-            return self.repo.head.commit.hexsha
-        except ValueError:
+            return self.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}") or None
+        except GitError:
             return None
 
     def branch(self) -> str | None:
         """The checked-out branch, or None on a detached HEAD."""
         try:
-            return self.repo.active_branch.name
-        except TypeError:
+            return self.run("symbolic-ref", "--quiet", "--short", "HEAD") or None
+        except GitError:
             return None
 
     def ensure_writable(self) -> None:
@@ -142,7 +198,7 @@ class Git:
 
     def exclude(self, pattern: str) -> None:
         """Ignore ``pattern`` locally (``.git/info/exclude``): no tracked file changes."""
-        path = Path(self.repo.common_dir) / "info" / "exclude"
+        path = self._common_dir / "info" / "exclude"
         text = path.read_text(encoding="utf-8") if path.exists() else ""
         if pattern in text.splitlines():
             return
@@ -152,8 +208,8 @@ class Git:
     def resolve(self, ref: str) -> str:
         """The commit a ref names, or a GitError saying it does not exist."""
         try:
-            return self.repo.commit(ref).hexsha
-        except (gitpython.BadName, ValueError, GitCommandError):
+            return self.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+        except GitError:
             if self.head() is None:
                 raise GitError(
                     f"unknown revision {ref!r}: the repository has no commits yet; "
@@ -161,93 +217,119 @@ class Git:
                 ) from None
             raise GitError(f"unknown revision {ref!r}") from None
 
-    def dirty(self, paths: Sequence[str], committed: Mapping[str, str | None] | None = None) -> list[str]:
+    def dirty(
+        self, paths: Sequence[str], committed: Mapping[str, str | None] | None = None, *, scope: Sequence[str] = ()
+    ) -> list[str]:
         """Paths among ``paths`` with staged or unstaged changes (or untracked).
 
         ``committed``: each path's blob id at HEAD (None: not there), if the caller knows it.
+        ``scope``: folders or files around ``paths`` to check at the same time, so that a later
+        call for other paths inside them needs no ``git status`` either.
+
+        ``git status`` has the last word; it is skipped when the index is exactly as fnreg
+        left it (after its own status or commit), every path was clean then, and each file
+        still has its committed content.
         """
         if not paths:
             return []
-        if committed is not None and self._surely_clean(committed):
+        if committed is not None and self._known_clean(committed):
             return []
+        checked = list(scope) or list(paths)
+        out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *checked)
+        unclean = frozenset(e[3:] for e in out.split("\0") if len(e) > 3)
+        self._remember_index(unclean, checked)
+        return [p for p in paths if p in unclean or any(u.startswith(p.rstrip("/") + "/") for u in unclean)]
+
+    def changed_files(self, paths: Sequence[str]) -> list[str]:
+        """The files under ``paths`` with staged or unstaged changes, or untracked, sorted."""
         out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *paths)
-        entries = [e for e in out.split("\0") if e]
-        return [e[3:] for e in entries if len(e) > 3]
+        return sorted(e[3:] for e in out.split("\0") if len(e) > 3)
 
-    def _surely_clean(self, committed: Mapping[str, str | None]) -> bool:
-        """True when HEAD, the index and the files agree on every path (checked without a subprocess).
-
-        A quick answer for the common case; anything else (a large index, a difference, an
-        error) is left to `git status`, which has the last word.
-        """
+    def _index_stat(self) -> tuple[int, int, int] | None:
         try:
-            if (self.git_dir / "index").stat().st_size > SMALL_INDEX_BYTES:
-                return False
-            entries = gitpython.IndexFile(self.repo).entries
-        except Exception:  # no index yet, or one GitPython cannot read
+            stat = (self.git_dir / "index").stat()
+        except OSError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+    def _remember_index(self, unclean: frozenset[str], checked: Sequence[str]) -> None:
+        stat = self._index_stat()
+        self._index_seen = (stat, unclean, tuple(checked)) if stat is not None else None
+
+    def _known_clean(self, committed: Mapping[str, str | None]) -> bool:
+        seen = self._index_seen
+        if seen is None or seen[0] != self._index_stat():
             return False
+        _, unclean, checked = seen
         for path, blob in committed.items():
-            if any((path, stage) in entries for stage in (1, 2, 3)):
+            inside = any(path == c or path.startswith(c.rstrip("/") + "/") for c in checked)
+            if not inside or path in unclean:
                 return False
-            staged = entries.get((path, 0))
             target = self.root / path
-            on_disk = blob_id(target.read_bytes()) if target.is_file() else None
-            if (staged.hexsha if staged else None) != blob or on_disk != blob:
+            if (blob_id(target.read_bytes()) if target.is_file() else None) != blob:
                 return False
         return True
 
+    def _after_commit(self, paths: Iterable[str]) -> None:
+        """The index changed by fnreg's own commit: ``paths`` are now clean, the rest as they were."""
+        if self._index_seen is not None:
+            _, unclean, checked = self._index_seen
+            self._remember_index(unclean - set(paths), checked)
+
     # ------------------------------------------------------------------ reading objects
+
+    def _entries(self, ref: str, path: str) -> list[tuple[str, str, str]] | None:
+        """(type, object id, name) directly inside ``path`` at ``ref``; None if it is no folder there."""
+        spec = f"{ref}:{path}" if path and path != "." else ref
+        try:
+            out = self.run_bytes("ls-tree", "-z", "--end-of-options", spec)
+        except GitError:
+            self.resolve(ref)  # an unknown ref is an error; a missing folder is not
+            return None
+        entries = []
+        for record in out.split(b"\0"):
+            if record:
+                info, _, name = record.partition(b"\t")
+                _, kind, sha = info.split()
+                entries.append((kind.decode(), sha.decode(), name.decode("utf-8", "surrogateescape")))
+        return entries
 
     def read_dir(self, ref: str, path: str) -> dict[str, bytes]:
         """Files directly inside ``path`` at ``ref``: name → content. Empty if missing."""
-        tree = self._tree(ref, path)
-        if tree is None:
-            return {}
-        blobs = [(blob.name, blob.hexsha) for blob in tree.blobs]
-        if len(blobs) < 32:
-            return {blob.name: blob.data_stream.read() for blob in tree.blobs}
-        # Many files: one `git cat-file --batch` call instead of a round trip per object.
-        proc = subprocess.run(
-            ["git", "cat-file", "--batch"],
-            cwd=self.root,
-            input="".join(f"{sha}\n" for _, sha in blobs).encode(),
-            capture_output=True,
-            check=True,
-        )
-        contents, offset, out = {}, 0, proc.stdout
-        for name, _ in blobs:
-            header_end = out.index(b"\n", offset)
-            size = int(out[offset:header_end].split()[2])
-            contents[name] = out[header_end + 1 : header_end + 1 + size]
+        blobs = [(name, sha) for kind, sha, name in self._entries(ref, path) or [] if kind == "blob"]
+        return dict(zip((name for name, _ in blobs), self.read_blobs([sha for _, sha in blobs])))
+
+    def read_blobs(self, shas: Sequence[str]) -> list[bytes]:
+        """The contents of blobs, in order, read with one ``git cat-file --batch``."""
+        if not shas:
+            return []
+        out = self.run_bytes("cat-file", "--batch", input="".join(f"{sha}\n" for sha in shas).encode())
+        contents, offset = [], 0
+        for sha in shas:
+            header_end = out.find(b"\n", offset)
+            header = out[offset:header_end].split()
+            if header_end < 0 or len(header) != 3:
+                raise GitError(f"git cat-file failed: object {sha} is missing or unreadable")
+            size = int(header[2])
+            contents.append(out[header_end + 1 : header_end + 1 + size])
             offset = header_end + 1 + size + 1  # the content is followed by a newline
         return contents
 
     def file_ids(self, ref: str, path: str) -> dict[str, str]:
         """Files directly inside ``path`` at ``ref``: name → blob id, without reading them."""
-        tree = self._tree(ref, path)
-        return {blob.name: blob.hexsha for blob in tree.blobs} if tree is not None else {}
+        return {name: sha for kind, sha, name in self._entries(ref, path) or [] if kind == "blob"}
 
     def list_dirs(self, ref: str, path: str) -> list[str]:
         """Names of the folders directly inside ``path`` at ``ref``."""
-        tree = self._tree(ref, path)
-        return sorted(t.name for t in tree.trees) if tree is not None else []
+        return sorted(name for kind, _, name in self._entries(ref, path) or [] if kind == "tree")
 
     def read_file(self, ref: str, path: str) -> bytes | None:
-        commit = self.repo.commit(self.resolve(ref))
+        """A file's content at ``ref``, or None if it is not there."""
         try:
-            return commit.tree[path].data_stream.read()
-        except KeyError:
+            return self.run_bytes("cat-file", "blob", "--end-of-options", f"{ref}:{path}")
+        except GitError:
+            self.resolve(ref)
             return None
-
-    def _tree(self, ref: str, path: str):  # -> git.Tree | None
-        commit = self.repo.commit(self.resolve(ref))
-        if not path or path == ".":
-            return commit.tree
-        try:
-            obj = commit.tree[path]
-        except KeyError:
-            return None
-        return obj if obj.type == "tree" else None
 
     # ------------------------------------------------------------------ writing
 
@@ -263,14 +345,21 @@ class Git:
         self.run(
             "commit", "--quiet", "--no-verify", "--only", "--cleanup=verbatim", "-F", "-", "--", *paths, input=message
         )
-        return self.repo.head.commit.hexsha
+        self._after_commit(paths)
+        return self._new_head()
 
     def _in_head(self, path: str) -> bool:
         try:
-            self.repo.head.commit.tree[path]
-        except (KeyError, ValueError):  # not in HEAD, or no commit yet
+            self.run("cat-file", "-e", f"HEAD:{path}")
+        except GitError:  # not in HEAD, or no commit yet
             return False
         return True
+
+    def _new_head(self) -> str:
+        head = self.head()
+        if head is None:  # pragma: no cover - git just made a commit
+            raise GitError("git commit left no commit at HEAD")
+        return head
 
     def commit_empty(self, message: str) -> str:
         """An empty commit that records something (an evaluation) in the history."""
@@ -285,7 +374,8 @@ class Git:
             "-",
             input=message,
         )
-        return self.repo.head.commit.hexsha
+        self._after_commit(())
+        return self._new_head()
 
     def revert(self, commits: Sequence[str], message: str) -> str:
         """Revert ``commits`` (newest first) into a single commit."""
@@ -297,7 +387,8 @@ class Git:
             self.run("revert", "--abort")
             raise
         self.run("commit", "--quiet", "--no-verify", "--allow-empty", "--cleanup=verbatim", "-F", "-", input=message)
-        return self.repo.head.commit.hexsha
+        self._after_commit(())
+        return self._new_head()
 
     def tag(self, name: str, commit: str, message: str, *, force: bool = False) -> None:
         """An annotated tag."""

@@ -88,11 +88,25 @@ def epoch_message(
 
 
 def rollback_message(
-    toolset: str, run: str, epoch: int, *, score: float, best_score: float, reverted: Sequence[str]
+    toolset: str,
+    run: str | None,
+    epoch: int,
+    *,
+    score: float,
+    best_score: float,
+    reverted: Sequence[str],
+    unit: str = "epoch",
+    split: str | None = "train",
+    relation: str | None = None,
 ) -> str:
-    """``roll back epoch 3: train 40.0% < best 55.0%``, one trailer per reverted commit."""
-    relation = "<" if score < best_score else "="
-    subject = f"roll back epoch {epoch}: train {percent(score)} {relation} best {percent(best_score)}"
+    """``roll back epoch 3: train 40.0% < best 55.0%``, one trailer per reverted commit.
+
+    ``unit``, ``split`` and ``relation`` (default ``<`` or ``=``) name things the caller's way:
+    the AG2 layer writes ``roll back step 3: 40.0% <= best 55.0%``.
+    """
+    relation = relation or ("<" if score < best_score else "=")
+    measured = f"{split} {percent(score)}" if split else percent(score)
+    subject = f"roll back {unit} {epoch}: {measured} {relation} best {percent(best_score)}"
     trailers = _run_trailers(toolset, run, epoch) + [(ROLLBACK_OF, sha) for sha in reverted]
     return format_message(subject, None, trailers)
 

@@ -18,7 +18,7 @@ Decisions:
   repository itself installed with ``pip install -e .``, shadows every namespace portion.)
 - **Contents**: every ``*.py`` directly in the toolset folder at that ref: the function
   modules, private helper modules (``_x.py``) and the generated ``__init__.py``, which is
-  regenerated with :func:`~fnreg.registry.module_builder.build_init` if the ref lacks it.
+  regenerated with :func:`~fnreg.registry.init_module.build_init` if the ref lacks it.
   Other files are not shipped. A module that does not derive (``fnreg list`` warns about
   it) is refused rather than shipped broken.
 - **Requires-Dist**: one line per distinct package (per environment marker) named in the
@@ -51,10 +51,10 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from fnreg import __version__
-from fnreg.config import black_mode
 from fnreg.errors import FnregError
-from fnreg.registry.module_builder import build_init
+from fnreg.version import fnreg_version
+from fnreg.registry.config import black_mode
+from fnreg.registry.init_module import build_init
 from fnreg.registry.registry import Registry
 from fnreg.registry.toolset import Toolset, check_toolset_name, load_toolset, name_list
 
@@ -192,7 +192,7 @@ def _metadata(name: str, version: str, summary: str, requires: Iterable[str]) ->
 
 
 def _wheel_file() -> str:
-    return f"Wheel-Version: 1.0\nGenerator: fnreg {__version__}\nRoot-Is-Purelib: true\nTag: {WHEEL_TAG}\n"
+    return f"Wheel-Version: 1.0\nGenerator: fnreg {fnreg_version()}\nRoot-Is-Purelib: true\nTag: {WHEEL_TAG}\n"
 
 
 def _record(entries: Mapping[str, bytes], record_path: str) -> str:

@@ -15,14 +15,13 @@ Supported annotations: ``str``, ``int``, ``float``, ``bool``, ``Any``, ``None``,
 
 from __future__ import annotations
 
-import ast
 import inspect
-import json
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
+
+from fnreg.registry.syntax import NO_VALUE, literal_value, py_literal
 
 JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
 PYTHON_TYPES = {v: k for k, v in JSON_TYPES.items()} | {"null": "None"}
@@ -62,58 +61,28 @@ def derive_function(source: str, name: str) -> DerivedFunction:
     Raises ``SchemaError`` when the module has a syntax error or no top-level ``def name``.
     """
     try:
-        module = cst.parse_module(_signature_source(source, name))
+        module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         raise SchemaError(f"syntax error at line {exc.raw_line}: {exc.message}") from None
+    except cst.CSTValidationError as exc:
+        raise SchemaError(f"syntax error: {exc}") from None
+    except (RecursionError, MemoryError):
+        raise SchemaError("the module is nested too deeply to parse") from None
     func = find_function(module, name)
     if func is None:
         raise SchemaError(f"no top-level function `{name}` in the module")
     warnings: list[str] = []
-    description = clean_description(func.get_docstring() or "")
-    parameters = _derive_parameters(module, func, warnings)
+    docstring = func.get_docstring() or ""
+    description = clean_description(docstring)
+    parameters = _derive_parameters(func, warnings, documented_parameters(docstring))
     return DerivedFunction(
         name=name,
         description=description,
         parameters=parameters,
         requires=read_requires(module),
         warnings=tuple(warnings),
-        returns=_derive_returns(module, func),
+        returns=_derive_returns(func),
     )
-
-
-def _signature_source(source: str, name: str) -> str:
-    """The lines derivation reads: ``def name(...)`` through its docstring, and ``__requires__``.
-
-    libcst parsing costs about half a millisecond a module, most of it for lines the schema
-    never looks at (imports, helpers, the body); Python's own parser finds the relevant lines
-    ten times faster. Anything unusual falls back to the whole module, so the result is the same.
-    """
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return source
-    lines = source.splitlines(keepends=True)
-    kept: list[str] = []
-    for node in tree.body:
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and "__requires__" in ast.unparse(node).split("=")[0]:
-            kept += lines[node.lineno - 1 : node.end_lineno]
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-            first = node.body[0]
-            if first.lineno == node.lineno or node.decorator_list:
-                return source  # one-line body or decorators: read all of it
-            has_doc = (
-                isinstance(first, ast.Expr)
-                and isinstance(first.value, ast.Constant)
-                and isinstance(first.value.value, str)
-            )
-            end = first.end_lineno if has_doc else first.lineno - 1
-            head = lines[node.lineno - 1 : end]
-            indent = lines[first.lineno - 1][: first.col_offset]
-            if not head or indent.strip(" \t"):
-                return source
-            kept += [*head, f"{indent}pass\n"]
-    text = "".join(line if line.endswith("\n") else line + "\n" for line in kept)
-    return text or source
 
 
 def find_function(module: cst.Module, name: str) -> cst.FunctionDef | None:
@@ -132,7 +101,7 @@ def read_requires(module: cst.Module) -> tuple[str, ...]:
         for small in stmt.body:
             target, value = _assignment(small)
             if target == "__requires__" and value is not None:
-                literal = literal_value(module, value)
+                literal = literal_value(value)
                 if isinstance(literal, (list, tuple)):
                     return tuple(str(item) for item in literal)
     return ()
@@ -148,18 +117,25 @@ def _assignment(node: cst.BaseSmallStatement) -> tuple[str | None, cst.BaseExpre
     return None, None
 
 
-NO_VALUE: Any = object()  # what literal_value returns for a non-literal
+def documented_parameters(docstring: str) -> dict[str, str]:
+    """Parameter descriptions from a Google, NumPy or reST docstring (``Args:``, ``Parameters``, ``:param:``).
 
+    Hand-written functions document their parameters there; an ``Annotated`` description in
+    the signature, which fnreg writes, takes precedence. The whole docstring stays the tool's
+    description: the model reads the parameter notes twice rather than never.
+    """
+    if not docstring.strip():
+        return {}
+    import docstring_parser  # only when a module is derived, not on every CLI start
 
-def literal_value(module: cst.Module, node: cst.BaseExpression) -> Any:
-    """The Python value of a literal expression, or ``NO_VALUE`` when it is not one."""
     try:
-        return ast.literal_eval(module.code_for_node(node).strip())
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return NO_VALUE
+        parsed = docstring_parser.parse(docstring)
+    except (docstring_parser.ParseError, RecursionError, ValueError):
+        return {}
+    return {p.arg_name: clean_description(p.description) for p in parsed.params if p.description and p.arg_name}
 
 
-def _derive_parameters(module: cst.Module, func: cst.FunctionDef, warnings: list[str]) -> dict[str, Any]:
+def _derive_parameters(func: cst.FunctionDef, warnings: list[str], documented: dict[str, str]) -> dict[str, Any]:
     params = func.params
     if params.star_arg not in (cst.MaybeSentinel.DEFAULT, None) and isinstance(params.star_arg, cst.Param):
         warnings.append(f"*{params.star_arg.name.value} is not described to the LLM")
@@ -169,11 +145,13 @@ def _derive_parameters(module: cst.Module, func: cst.FunctionDef, warnings: list
     required: list[str] = []
     for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
         pname = param.name.value
-        prop = _param_schema(module, param, warnings)
+        prop = _param_schema(param, warnings)
+        if "description" not in prop and documented.get(pname):
+            prop["description"] = documented[pname]
         if param.default is None:
             required.append(pname)
         else:
-            default = literal_value(module, param.default)
+            default = literal_value(param.default)
             if default is NO_VALUE:
                 warnings.append(f"default of `{pname}` is not a literal; the LLM is not told it")
             elif default is not None:
@@ -182,25 +160,33 @@ def _derive_parameters(module: cst.Module, func: cst.FunctionDef, warnings: list
     return {"type": "object", "properties": properties, "required": required}
 
 
-def _derive_returns(module: cst.Module, func: cst.FunctionDef) -> dict[str, Any] | None:
+def _derive_returns(func: cst.FunctionDef) -> dict[str, Any] | None:
     if func.returns is None:
         return None
     try:
-        schema = annotation_schema(module, func.returns.annotation)
+        schema = annotation_schema(func.returns.annotation)
     except SchemaError:
         return None  # an unsupported return type only means no output schema: no warning
     return schema or None
 
 
-def _param_schema(module: cst.Module, param: cst.Param, warnings: list[str]) -> dict[str, Any]:
+def _param_schema(param: cst.Param, warnings: list[str]) -> dict[str, Any]:
     if param.annotation is None:
         warnings.append(f"`{param.name.value}` has no annotation; the LLM may pass any type")
         return {}
     try:
-        return annotation_schema(module, param.annotation.annotation)
+        return annotation_schema(param.annotation.annotation)
     except SchemaError as exc:
         warnings.append(f"`{param.name.value}`: {exc}")
         return {}
+
+
+def _code(node: cst.CSTNode) -> str:
+    """The source of one node, for a message."""
+    return _NO_MODULE.code_for_node(node)
+
+
+_NO_MODULE = cst.Module(body=[])
 
 
 def _jsonable(value: Any) -> Any:
@@ -214,31 +200,34 @@ def _jsonable(value: Any) -> Any:
 # ----------------------------------------------------------------------------- annotation → schema
 
 
-def annotation_schema(module: cst.Module, node: cst.BaseExpression) -> dict[str, Any]:
+def annotation_schema(node: cst.BaseExpression) -> dict[str, Any]:
     """JSON schema of one annotation expression."""
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         # A quoted (forward-reference) annotation: read what is inside the quotes.
-        text = literal_value(module, node)
+        text = literal_value(node)
         if not isinstance(text, str):
-            raise SchemaError(f"unsupported annotation {module.code_for_node(node)!r}")
-        inner = cst.parse_module(f"x: {text}\n")
-        stmt = inner.body[0]
-        assert isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.AnnAssign)
-        return annotation_schema(inner, stmt.body[0].annotation.annotation)
+            raise SchemaError(f"unsupported annotation {_code(node)!r}")
+        try:
+            stmt = cst.parse_module(f"x: {text}\n").body[0]
+        except (cst.ParserSyntaxError, cst.CSTValidationError, IndexError):
+            raise SchemaError(f"unsupported annotation {_code(node)!r}") from None
+        if not (isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.AnnAssign)):
+            raise SchemaError(f"unsupported annotation {_code(node)!r}")
+        return annotation_schema(stmt.body[0].annotation.annotation)
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
-        return _union([_flatten_union(module, node)])
+        return _union([_flatten_union(node)])
     name = _dotted_tail(node)
     if name is not None:
-        return _named_type(module, name, node)
+        return _named_type(name, node)
     if isinstance(node, cst.Subscript):
-        return _subscript_schema(module, node)
-    raise SchemaError(f"unsupported annotation {module.code_for_node(node)!r}")
+        return _subscript_schema(node)
+    raise SchemaError(f"unsupported annotation {_code(node)!r}")
 
 
-def _flatten_union(module: cst.Module, node: cst.BaseExpression) -> list[dict[str, Any]]:
+def _flatten_union(node: cst.BaseExpression) -> list[dict[str, Any]]:
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
-        return _flatten_union(module, node.left) + _flatten_union(module, node.right)
-    return [annotation_schema(module, node)]
+        return _flatten_union(node.left) + _flatten_union(node.right)
+    return [annotation_schema(node)]
 
 
 def _dotted_tail(node: cst.BaseExpression) -> str | None:
@@ -250,7 +239,7 @@ def _dotted_tail(node: cst.BaseExpression) -> str | None:
     return None
 
 
-def _named_type(module: cst.Module, name: str, node: cst.BaseExpression) -> dict[str, Any]:
+def _named_type(name: str, node: cst.BaseExpression) -> dict[str, Any]:
     if name in JSON_TYPES:
         return {"type": JSON_TYPES[name]}
     if name == "None":
@@ -261,7 +250,7 @@ def _named_type(module: cst.Module, name: str, node: cst.BaseExpression) -> dict
         return {"type": "array"}
     if name in _DICT_NAMES:
         return {"type": "object"}
-    raise SchemaError(f"unsupported annotation {module.code_for_node(node)!r}")
+    raise SchemaError(f"unsupported annotation {_code(node)!r}")
 
 
 def _subscript_args(node: cst.Subscript) -> list[cst.BaseExpression]:
@@ -273,35 +262,35 @@ def _subscript_args(node: cst.Subscript) -> list[cst.BaseExpression]:
     return args
 
 
-def _subscript_schema(module: cst.Module, node: cst.Subscript) -> dict[str, Any]:
+def _subscript_schema(node: cst.Subscript) -> dict[str, Any]:
     head = _dotted_tail(node.value)
     args = _subscript_args(node)
     if head == "Annotated":
-        return _annotated_schema(module, args)
+        return _annotated_schema(args)
     if head == "Optional":
-        return _union([[annotation_schema(module, args[0]), {"type": "null"}]])
+        return _union([[annotation_schema(args[0]), {"type": "null"}]])
     if head == "Union":
-        return _union([[annotation_schema(module, arg) for arg in args]])
+        return _union([[annotation_schema(arg) for arg in args]])
     if head == "Literal":
-        return _literal_schema(module, args)
+        return _literal_schema(args)
     if head in _LIST_NAMES:
         item_args = [a for a in args if not isinstance(a, cst.Ellipsis)]
         if len(item_args) != 1:
-            raise SchemaError(f"only homogeneous sequences are supported, not {module.code_for_node(node)!r}")
-        items = annotation_schema(module, item_args[0])
+            raise SchemaError(f"only homogeneous sequences are supported, not {_code(node)!r}")
+        items = annotation_schema(item_args[0])
         return {"type": "array", "items": items} if items else {"type": "array"}
     if head in _DICT_NAMES:
-        if len(args) != 2 or annotation_schema(module, args[0]) != {"type": "string"}:
-            raise SchemaError(f"dict keys must be str in JSON, not {module.code_for_node(node)!r}")
-        values = annotation_schema(module, args[1])
+        if len(args) != 2 or annotation_schema(args[0]) != {"type": "string"}:
+            raise SchemaError(f"dict keys must be str in JSON, not {_code(node)!r}")
+        values = annotation_schema(args[1])
         return {"type": "object", "additionalProperties": values} if values else {"type": "object"}
-    raise SchemaError(f"unsupported annotation {module.code_for_node(node)!r}")
+    raise SchemaError(f"unsupported annotation {_code(node)!r}")
 
 
-def _annotated_schema(module: cst.Module, args: list[cst.BaseExpression]) -> dict[str, Any]:
-    schema = dict(annotation_schema(module, args[0]))
+def _annotated_schema(args: list[cst.BaseExpression]) -> dict[str, Any]:
+    schema = dict(annotation_schema(args[0]))
     for meta in args[1:]:
-        value = literal_value(module, meta)
+        value = literal_value(meta)
         if isinstance(value, str):
             schema["description"] = value
         elif isinstance(value, dict):
@@ -310,8 +299,8 @@ def _annotated_schema(module: cst.Module, args: list[cst.BaseExpression]) -> dic
     return schema
 
 
-def _literal_schema(module: cst.Module, args: list[cst.BaseExpression]) -> dict[str, Any]:
-    values = [literal_value(module, arg) for arg in args]
+def _literal_schema(args: list[cst.BaseExpression]) -> dict[str, Any]:
+    values = [literal_value(arg) for arg in args]
     if any(v is NO_VALUE for v in values):
         raise SchemaError("Literal[...] values must be literals")
     return {"type": _json_type_of(values), "enum": values} if values else {"enum": []}
@@ -367,10 +356,10 @@ def annotation_for(prop: dict[str, Any]) -> tuple[str, set[str]]:
     base = _base_annotation(prop, uses)
     metadata: list[str] = []
     if "description" in prop:
-        metadata.append(_py_literal(prop["description"]))
+        metadata.append(py_literal(prop["description"]))
     extra = {k: v for k, v in prop.items() if k not in _TYPE_KEYWORDS}
     if extra:
-        metadata.append(_py_literal(extra))
+        metadata.append(py_literal(extra))
     if not metadata:
         return base, uses
     uses.add("Annotated")
@@ -392,7 +381,7 @@ def _base_annotation(prop: dict[str, Any], uses: set[str]) -> str:
     if "enum" in prop:
         values = [v for v in prop["enum"] if v is not None]
         uses.add("Literal")
-        base = f"Literal[{', '.join(_py_literal(v) for v in values)}]"
+        base = f"Literal[{', '.join(py_literal(v) for v in values)}]"
     elif len(non_null) > 1:
         base = " | ".join(_simple_type(dict(prop, type=t), uses) for t in non_null)
     elif non_null:
@@ -424,25 +413,6 @@ def _simple_type(prop: dict[str, Any], uses: set[str]) -> str:
         uses |= used
         return f"dict[str, {text}]"
     raise SchemaError(f"unknown JSON type {kind!r}")
-
-
-def _py_literal(value: Any) -> str:
-    """Python source for a JSON value (``true`` → ``True``), stable and readable."""
-    if isinstance(value, str):
-        # Readable unicode, but invisible format/control characters as escapes a reviewer can see,
-        # and U+2028/U+2029 too: libcst's tokenizer ends a line at them, even inside a string.
-        text = json.dumps(value, ensure_ascii=False)
-        if text.isascii():  # json.dumps already escaped ASCII control characters
-            return text
-        hidden = ("Cc", "Cf", "Cs", "Zl", "Zp")
-        return "".join(json.dumps(c)[1:-1] if unicodedata.category(c) in hidden else c for c in text)
-    if isinstance(value, (bool, int, float)) or value is None:
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_py_literal(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_py_literal(str(k))}: {_py_literal(v)}" for k, v in value.items()) + "}"
-    raise SchemaError(f"not a JSON value: {value!r}")
 
 
 # ----------------------------------------------------------------------------- comparison

@@ -19,9 +19,9 @@ import mcp_types as types
 from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
-from fnreg import __version__
 from fnreg.serve.threads import CallThreads
 from fnreg.serve.toolset import CallResult, ServedToolset
+from fnreg.version import fnreg_version
 
 
 def build_server(served: ServedToolset) -> Server[Any]:
@@ -54,7 +54,7 @@ def build_server(served: ServedToolset) -> Server[Any]:
 
     return Server(
         served.name,
-        version=__version__,
+        version=fnreg_version(),
         title=f"fnreg toolset {served.toolset.name}",
         description=f"Functions of fnreg toolset {served.toolset.name!r} at {served.where}",
         instructions=(

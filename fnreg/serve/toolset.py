@@ -24,11 +24,11 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from fnreg.config import sandbox_limits
 from fnreg.errors import FnregError, InputError
 from fnreg.registry import Registry
 from fnreg.registry.toolset import FunctionInfo, Toolset, load_toolset, name_list
 from fnreg.sandbox import Limits, Sandbox
+from fnreg.sandbox.config import sandbox_limits
 from fnreg.sandbox.scratch import scratch_directory
 
 DEFAULT_WORKERS = 4

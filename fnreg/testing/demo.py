@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 from fnreg.registry import Git
@@ -15,9 +14,7 @@ DEMO_TASK = Path(__file__).parent / "demo_task"
 def prepare_demo_repo(path: Path) -> Path:
     """A git repository holding the demo task set (created, or reused from an earlier demo)."""
     path.mkdir(parents=True, exist_ok=True)
-    if not (path / ".git").exists():
-        subprocess.run(["git", "init", "--quiet", "--initial-branch=main", str(path)], check=True)
-    git = Git(path)
+    git = Git(path) if (path / ".git").exists() else Git.init(path, initial_branch="main")
     target = path / "tasks" / "demo"
     if not target.exists():
         shutil.copytree(DEMO_TASK, target)

@@ -16,7 +16,6 @@ a kill at any instant: everything it needs is read back from the branch (:mod:`.
 
 from __future__ import annotations
 
-import json
 import random
 import tempfile
 import time
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fnreg.config import default
 from fnreg.errors import FnregError
 from fnreg.evaluation.adapter import Adapter
 from fnreg.evaluation.runner import EvalResult, TaskResult
@@ -44,8 +44,9 @@ from fnreg.registry.history import (
     epoch_message,
     format_message,
     percent,
-    rollback_message,
 )
+from fnreg.training.config import TrainingConfig
+from fnreg.training.decision import decide, roll_back
 from fnreg.training.events import (
     ActionApplied,
     ActionRejected,
@@ -60,13 +61,8 @@ from fnreg.training.events import (
     StopReason,
     TaskFinished,
 )
-from fnreg.training.state import (
-    EpochRecord,
-    RunState,
-    load_state,
-    read_epoch_note,
-    results_from_note,
-)
+from fnreg.training.notes import EpochNote, NotedAction, NotedRejection, read_note, write_note
+from fnreg.training.state import EpochRecord, RunState, load_state
 from fnreg.training.workspace import Workspace
 
 Events = Generator[Event, None, Any]
@@ -74,21 +70,21 @@ Events = Generator[Event, None, Any]
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How long and how hard to train (defaults from the paper, except patience)."""
+    """How long and how hard to train (defaults: the schema's, :class:`~fnreg.training.config.TrainingConfig`)."""
 
     #: Optimizer steps (the paper: 10).
-    epochs: int = 10
+    epochs: int = default(TrainingConfig, "epochs")
     #: Epochs in a row without strict improvement before stopping (the paper's threshold: 10).
-    patience: int = 3
+    patience: int = default(TrainingConfig, "patience")
     #: Tasks sampled per epoch (paper §3.3.4); None = the whole training split.
-    batch_size: int | None = None
+    batch_size: int | None = default(TrainingConfig, "batch_size")
     #: Seed of the batch sampling.
-    seed: int = 0
+    seed: int = default(TrainingConfig, "seed")
     #: Evaluate the best set on the test split at the end.
     test: bool = False
     #: End the run cleanly (best tag written) once this many USD or billed tokens were spent.
-    max_cost: float | None = None
-    max_tokens: int | None = None
+    max_cost: float | None = default(TrainingConfig, "max_cost")
+    max_tokens: int | None = default(TrainingConfig, "max_tokens")
 
     def __post_init__(self) -> None:
         for name in ("epochs", "patience"):
@@ -98,9 +94,9 @@ class TrainConfig:
             raise ValueError("batch_size must be at least 1")
 
 
-def _usage_record(spent: MeterSnapshot) -> dict[str, Any]:
+def _usage_record(spent: MeterSnapshot) -> dict[str, Usage]:
     """Usage of one epoch for its note: the total and each role (agent, optimizer)."""
-    return {"total": spent.total.to_json(), **{role: usage.to_json() for role, usage in spent.roles.items()}}
+    return {"total": spent.total, **spent.roles}
 
 
 class Trainer:
@@ -147,8 +143,6 @@ class Trainer:
             return True  # when in doubt, keep what may be someone's work
 
     def _run(self) -> Events:
-        self.workspace.clean()
-        self.workspace.ensure_package()  # a run killed right after its branch was made lacks it
         self.git = self.workspace.git()
         self.registry = self.workspace.registry()
         state = self._recover(self._state())
@@ -207,7 +201,7 @@ class Trainer:
         before = self.usage.snapshot()
         result = yield from self._evaluate(0, "baseline", self._batch(0))
         spent = self.usage.snapshot() - before
-        commit = self._commit_epoch(0, result, result, "baseline", {"usage": _usage_record(spent)})
+        commit = self._commit_epoch(EpochNote(result, 0, "baseline", usage=_usage_record(spent)), result)
         yield EpochFinished(0, result.score, result.score, "baseline", commit, 0, spent.total)
 
     def _epoch(self, state: RunState, epoch: int) -> Events:
@@ -232,9 +226,9 @@ class Trainer:
             result = base
         else:
             result = yield from self._evaluate(epoch, "candidate", tasks)
-            decision = "improved" if result.score > base.score else "rolled_back"
+            decision = decide(result.score, base.score)
         spent = self.usage.snapshot() - before
-        commit = self._commit_epoch(epoch, result, base, decision, self._step_record(step, spent))
+        commit = self._commit_epoch(self._step_note(epoch, decision, result, base, step, spent), base)
         if decision == "rolled_back":
             self._roll_back(self._state().epochs[-1])
         patience = 0 if decision == "improved" else self._state().patience_used
@@ -274,7 +268,8 @@ class Trainer:
 
     def _best_results(self, best: EpochRecord) -> EvalResult | None:
         """The best epoch's results from its note (the optimizer reads its conversations)."""
-        return results_from_note(read_epoch_note(self.git, best.commit))
+        note = read_note(self.git, best.commit)
+        return note.results if note is not None else None
 
     def _inputs(self, state: RunState, base: EvalResult) -> OptimizerInputs:
         failures = [FailedSet(self._sources(e.commit), e.score) for e in state.failures]
@@ -293,13 +288,13 @@ class Trainer:
         tasks = self.task_set.split("test")
         before = self.usage.snapshot()
         result = yield from self._evaluate(best.epoch, "test", tasks)
-        note: dict[str, Any] = {"task_set": self.task_set.name, "results": result.to_json()}
+        start = None
         if best.epoch != 0 and state.start is not None:
             with tempfile.TemporaryDirectory(prefix="fnreg-start-") as folder:
                 checkout = self.registry.export(self.toolset, state.start, Path(folder))
                 start = yield from self._evaluate(0, "test_start", tasks, checkout)
-            note["start_results"] = start.to_json()
-        note["usage"] = _usage_record(self.usage.snapshot() - before)
+        spent = _usage_record(self.usage.snapshot() - before)
+        note = EpochNote(result, best.epoch, usage=spent, start_results=start, task_set=self.task_set.name)
         message = format_message(
             f"test: {percent(result.score)} with epoch {best.epoch}'s functions",
             None,
@@ -313,59 +308,67 @@ class Trainer:
             ],
         )
         commit = self.git.commit_empty(message)
-        self.git.add_note(commit, json.dumps(note))
+        write_note(self.git, commit, note)
 
     # ------------------------------------------------------------------ writing history
 
-    def _commit_epoch(self, epoch: int, result: EvalResult, base: EvalResult, decision: Decision, record: dict) -> str:
+    def _commit_epoch(self, note: EpochNote, base: EvalResult) -> str:
         """The epoch commit with its score trailers, then its note; the scratch copy bridges a crash in between."""
-        note = {"epoch": epoch, "decision": decision, "results": result.to_json(), **record}
-        if self._batched and base is not result:
-            note["best_results"] = base.to_json()
-        scratch = self.workspace.save_scratch(f"epoch-{epoch}.json", note)
-        extra = [(BEST_SCORE, f"{base.score:.6f}"), (TASK_SET, self.task_set.name)]
+        assert note.epoch is not None and note.decision is not None
+        scratch = self.workspace.save_scratch(f"epoch-{note.epoch}.json", note.to_json())
         message = epoch_message(
             self.toolset,
             self.run_id,
-            epoch,
-            score=result.score,
-            tasks=result.total,
-            best=decision in ("baseline", "improved"),
-            decision=decision,
-            extra=extra,
+            note.epoch,
+            score=note.results.score,
+            tasks=note.results.total,
+            best=note.decision in ("baseline", "improved"),
+            decision=note.decision,
+            extra=[(BEST_SCORE, f"{base.score:.6f}"), (TASK_SET, self.task_set.name)],
         )
         commit = self.git.commit_empty(message)
-        self.git.add_note(commit, json.dumps(note))
+        write_note(self.git, commit, note)
         scratch.unlink(missing_ok=True)
         return commit
 
     def _attach_scratch_note(self, epoch: EpochRecord) -> None:
         scratch = self.workspace.scratch / f"epoch-{epoch.epoch}.json"
         if scratch.exists() and self.git.read_note(epoch.commit) is None:
-            self.git.add_note(epoch.commit, scratch.read_text(encoding="utf-8"))
+            note = EpochNote.parse(scratch.read_text(encoding="utf-8"))
+            if note is not None:  # a scratch file cut short by the crash is not a note
+                write_note(self.git, epoch.commit, note)
         scratch.unlink(missing_ok=True)
 
     def _roll_back(self, epoch: EpochRecord) -> None:
-        message = rollback_message(
-            self.toolset,
-            self.run_id,
-            epoch.epoch,
+        roll_back(
+            self.git,
+            epoch.actions,
+            toolset=self.toolset,
+            run=self.run_id,
+            epoch=epoch.epoch,
             score=epoch.score,
             best_score=epoch.best_score,
-            reverted=list(reversed(epoch.actions)),
         )
-        self.git.revert(list(reversed(epoch.actions)), message)
 
-    def _step_record(self, step: StepResult, spent: Any) -> dict[str, Any]:
-        return {
-            "actions": [
-                {"commit": a.commit, "kind": a.action.kind, "name": a.action.name, "reason": a.action.reason}
-                for a in step.applied
-            ],
-            "rejected": [{"tool": r.tool, "errors": r.errors} for r in step.rejected],
-            "terminated": step.terminated,
-            "usage": _usage_record(spent),
-        }
+    def _step_note(
+        self,
+        epoch: int,
+        decision: Decision,
+        result: EvalResult,
+        base: EvalResult,
+        step: StepResult,
+        spent: MeterSnapshot,
+    ) -> EpochNote:
+        return EpochNote(
+            result,
+            epoch,
+            decision,
+            best_results=base if self._batched and base is not result else None,
+            actions=tuple(NotedAction(a.commit, a.action.kind, a.action.name, a.action.reason) for a in step.applied),
+            rejected=tuple(NotedRejection(r.tool, tuple(r.errors)) for r in step.rejected),
+            terminated=step.terminated,
+            usage=_usage_record(spent),
+        )
 
     def _tag(self, state: RunState, reason: StopReason) -> None:
         best = state.best
@@ -403,8 +406,9 @@ class Trainer:
         commits = [epoch.commit for epoch in state.epochs] + ([state.test.sha] if state.test else [])
         total = Usage()
         for commit in commits:
-            note = read_epoch_note(self.git, commit) or {}
-            total += Usage.from_json(note.get("usage", {}).get("total", {}))
+            note = read_note(self.git, commit)
+            if note is not None:
+                total += note.total_usage
         return total
 
     def _over_budget(self) -> bool:

@@ -17,17 +17,20 @@ from pathlib import Path
 from typing import Any
 
 from fnreg.agents import PYTHON_TOOL, AgentLimits
-from fnreg.config import project_settings, sandbox_limits
+from fnreg.config import default
+from fnreg.errors import FnregError
 from fnreg.evaluation import TaskSetAdapter, load_task_set
 from fnreg.evaluation.tasks import TaskSet
 from fnreg.llm import LLMClient, LLMSettings, count_message_tokens
-from fnreg.errors import FnregError
 from fnreg.optimizer import AgentOptimizer
+from fnreg.optimizer.config import OptimizerConfig
 from fnreg.registry import Registry
+from fnreg.sandbox.config import sandbox_limits
+from fnreg.training.config import TRAIN_TASKS_AT_ONCE, load_project_config
 from fnreg.training.engine import TrainConfig, Trainer
 from fnreg.training.workspace import Workspace
 
-DEFAULT_PROMPT_BUDGET = 96_000
+DEFAULT_PROMPT_BUDGET: int = default(OptimizerConfig, "prompt_budget")
 
 
 @dataclass(frozen=True)
@@ -35,30 +38,27 @@ class RunOptions:
     """Everything about a run beyond the training schedule (``TrainConfig``)."""
 
     #: Optimizer actions per step (the paper: 3).
-    max_actions: int = 3
+    max_actions: int = default(OptimizerConfig, "max_actions")
     #: Token budget of each optimizer request.
     prompt_budget: int = DEFAULT_PROMPT_BUDGET
     agent_limits: AgentLimits = field(default_factory=AgentLimits)
     #: Tasks evaluated at once.
-    concurrency: int = 4
+    concurrency: int = TRAIN_TASKS_AT_ONCE
 
 
 def settings_from_project(root: Path, **flags: Any) -> tuple[TrainConfig, RunOptions]:
-    """Schedule and options: non-None ``flags`` over ``[tool.fnreg]`` over the defaults."""
-    project = project_settings(root)
-    values = {k: v for k, v in project.items()} | {k: v for k, v in flags.items() if v is not None}
+    """Schedule and options: non-None ``flags`` over ``[tool.fnreg]`` over the schema's defaults."""
+    project = load_project_config(root)
+    values = project.model_dump() | {k: v for k, v in flags.items() if v is not None}
+    if "concurrency" not in project.model_fields_set and flags.get("concurrency") is None:
+        values["concurrency"] = TRAIN_TASKS_AT_ONCE  # the LLM's default (requests in flight) is not the trainer's
     config = TrainConfig(**{f.name: values[f.name] for f in fields(TrainConfig) if f.name in values})
-    limit_values: dict[str, Any] = {}
-    if "max_turns" in values:
-        limit_values["max_turns"] = values["max_turns"]
-    if "task_timeout" in values:
-        limit_values["task_timeout"] = float(values["task_timeout"])
-    limits = AgentLimits(**limit_values)
+    limits = AgentLimits(max_turns=values["max_turns"], task_timeout=float(values["task_timeout"]))
     options = RunOptions(
-        max_actions=values.get("max_actions", 3),
-        prompt_budget=values.get("prompt_budget", DEFAULT_PROMPT_BUDGET),
+        max_actions=values["max_actions"],
+        prompt_budget=values["prompt_budget"],
         agent_limits=limits,
-        concurrency=values.get("concurrency", 4),
+        concurrency=values["concurrency"],
     )
     if options.max_actions < 1:
         raise ValueError("max_actions must be at least 1")
@@ -85,6 +85,7 @@ def prepare_run(
     main = Registry(repo)
     task_set = load_task_set(task, main.root)
     check_committed(main, task_set)
+    main.check_generated_init(task_set.toolset)
     main.state_dir()  # before the LLM client puts its cache there: .fnreg/ is ignored first
     if resume:
         workspace = Workspace.find(main, resume, remote=remote)
@@ -119,7 +120,7 @@ def check_committed(main: Registry, task_set: TaskSet) -> None:
         relative = _inside(path, main.root)
         if relative is not None:
             paths.append(relative)
-    dirty = main.git.dirty(paths)
+    dirty = main.git.changed_files(paths)
     if dirty:
         more = f" (and {len(dirty) - 1} more)" if len(dirty) > 1 else ""
         raise FnregError(

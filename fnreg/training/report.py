@@ -22,7 +22,8 @@ from fnreg.llm import Usage  # noqa: E402
 from fnreg.registry import Registry  # noqa: E402
 from fnreg.registry.history import SCORE, TASKS, percent  # noqa: E402
 from fnreg.evaluation.review import Review, render_review  # noqa: E402
-from fnreg.training.state import EpochRecord, RunState, load_state, read_epoch_note, results_from_note  # noqa: E402
+from fnreg.training.notes import EpochNote, read_note  # noqa: E402
+from fnreg.training.state import EpochRecord, RunState, load_state  # noqa: E402
 from fnreg.training.workspace import Workspace  # noqa: E402
 
 CURVE_FILE = "learning-curve.png"
@@ -80,7 +81,7 @@ def build_report(registry: Registry, run: str) -> Report:
     best = state.best
     tag = workspace.tag if workspace.tag in git.tags(workspace.tag) else None
     toolset = registry.toolset(workspace.toolset, tag or workspace.branch)
-    test_note = read_epoch_note(git, state.test.sha) if state.test else None
+    test_note = read_note(git, state.test.sha) if state.test else None
     return Report(
         run=workspace.run,
         toolset=workspace.toolset,
@@ -94,17 +95,17 @@ def build_report(registry: Registry, run: str) -> Report:
         start=state.start,
         commit_url=_commit_url(git),
         test_review=_test_review(registry, workspace, state, test_note),
-        test_usage=Usage.from_json((test_note or {}).get("usage", {}).get("total", {})),
+        test_usage=test_note.total_usage if test_note else Usage(),
     )
 
 
-def _test_review(registry: Registry, workspace: Workspace, state: RunState, note: dict | None) -> Review | None:
+def _test_review(registry: Registry, workspace: Workspace, state: RunState, note: EpochNote | None) -> Review | None:
     """The starting functions against the best ones on the test split, from the test commit's note."""
-    start, best = results_from_note(note, "start_results"), results_from_note(note, "results")
-    if start is None or best is None or state.start is None or state.best is None:
+    if note is None or note.start_results is None or state.start is None or state.best is None:
         return None
+    start, best = note.start_results, note.results
     return Review(
-        task_set=str((note or {}).get("task_set") or workspace.toolset),
+        task_set=note.task_set or workspace.toolset,
         toolset=workspace.toolset,
         split="test",
         base_ref="starting functions",
@@ -122,10 +123,9 @@ def raise_no_epochs(run: str) -> None:
 
 
 def _row(git, epoch: EpochRecord) -> EpochRow:
-    note = read_epoch_note(git, epoch.commit) or {}
-    usage = Usage.from_json(note.get("usage", {}).get("total", {}))
-    actions = [f"{a['kind'].removesuffix('_function')} `{a['name']}`" for a in note.get("actions", [])]
-    reasons = [str(a.get("reason") or "").strip() for a in note.get("actions", [])]
+    note = read_note(git, epoch.commit)
+    actions = [f"{a.kind.removesuffix('_function')} `{a.name}`" for a in note.actions] if note else []
+    reasons = [(a.reason or "").strip() for a in note.actions] if note else []
     return EpochRow(
         epoch=epoch.epoch,
         commit=epoch.commit,
@@ -135,8 +135,8 @@ def _row(git, epoch: EpochRecord) -> EpochRow:
         tasks=epoch.tasks,
         actions=actions,
         reasons=reasons,
-        rejected=len(note.get("rejected", [])),
-        usage=usage,
+        rejected=len(note.rejected) if note else 0,
+        usage=note.total_usage if note else Usage(),
     )
 
 

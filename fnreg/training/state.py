@@ -7,11 +7,8 @@ LLM calls come from the cache), a roll-back that was decided but not written is 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from typing import Any
 
-from fnreg.evaluation.runner import EvalResult
 from fnreg.registry import Git
 from fnreg.registry.git import CommitInfo
 from fnreg.registry.history import ACTION, BEST_SCORE, DECISION, EPOCH, ROLLBACK_OF, RUN, SCORE, SPLIT, TASKS
@@ -109,25 +106,3 @@ def _apply(state: RunState, commit: CommitInfo) -> None:
             )
         )
         state.pending = []
-
-
-def read_epoch_note(git: Git, commit: str) -> dict[str, Any] | None:
-    """The JSON note on an epoch commit (per-task results, usage, actions), if written."""
-    text = git.read_note(commit)
-    if not text:
-        return None
-    # Notes merged from two clones (cat_sort_uniq) may hold two one-line JSON notes: either is whole.
-    for line in text.splitlines():
-        try:
-            note = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(note, dict):
-            return note
-    return None
-
-
-def results_from_note(note: dict[str, Any] | None, key: str = "results") -> EvalResult | None:
-    if not note or key not in note:
-        return None
-    return EvalResult.from_json(note[key])

@@ -20,8 +20,8 @@ from fnreg.errors import FnregError, GitError
 from fnreg.file_lock import toolset_lock
 from fnreg.registry import Git, Registry
 from fnreg.registry.history import RUN, TOOLSET, format_message
+from fnreg.registry.init_module import PACKAGE_INIT
 from fnreg.registry.remote import fetch_run, find_remote_run
-from fnreg.registry.module_builder import PACKAGE_INIT
 
 
 def branch_name(toolset: str, run: str) -> str:
@@ -119,7 +119,10 @@ class Workspace:
         elif not (self.path / ".git").exists():
             self.main.git.run("worktree", "prune")
             self.main.git.run("worktree", "add", "--quiet", str(self.path), self.branch)
+        self.clean()  # a worktree a killed run left behind may hold a half-made commit or revert
         self.ensure_package()
+        if self.toolset in self.git().list_dirs("HEAD", self.main.package):
+            self.registry().sync(self.toolset, run=self.run)  # hand-written modules join the __init__
 
     def close(self, *, keep_branch: bool = True) -> None:
         """Remove the worktree (the branch stays unless ``keep_branch`` is False); never fails."""
@@ -154,8 +157,7 @@ class Workspace:
     def clean(self) -> None:
         """Bring the worktree back to its branch tip after a crash: no lock, no half-written file."""
         git = self.git()
-        git_dir = Path(git.run("rev-parse", "--git-dir"))
-        git_dir = git_dir if git_dir.is_absolute() else self.path / git_dir
+        git_dir = git.git_dir
         lock = git_dir / "index.lock"
         if lock.exists():  # a git process killed with us; our toolset lock says no one else is here
             lock.unlink()

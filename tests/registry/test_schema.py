@@ -243,21 +243,58 @@ def test_round_trip_property(properties, data):
     assert canonical_schema(derived.parameters) == canonical_schema(action.parameters)
 
 
+# Code around and inside the function that derivation must not depend on.
+_UNRELATED = '\n\nclass _Cache:\n    size = 3\n\n\ndef _helper(text: "Foo[", n=object()):\n    return {**globals()}\n'
+
+
 @pytest.mark.parametrize("properties", ROUND_TRIP_SCHEMAS.values(), ids=ROUND_TRIP_SCHEMAS.keys())
-def test_reading_only_the_signature_derives_the_same(properties, monkeypatch):
-    """Derivation parses only the def line through the docstring; the whole module says the same."""
-    import fnreg.registry.schema as schema
-
+def test_reading_only_the_signature_derives_the_same(properties):
+    """What the LLM is told comes from the def line through the docstring and ``__requires__`` only."""
     source = build_module(parse_action(_body_action(properties) | {"packages": "sympy"})).source
-    fast = derive_function(source, "tool_under_test")
-    monkeypatch.setattr(schema, "_signature_source", lambda text, name: text)
-    assert derive_function(source, "tool_under_test") == fast
-    assert fast.requires == ("sympy",)
+    derived = derive_function(source, "tool_under_test")
+    body_changed = source.rstrip("\n") + "\n    return None  # a different ending\n"
+    assert derive_function(body_changed + _UNRELATED, "tool_under_test") == derived
+    assert derived.requires == ("sympy",)
 
 
-def test_signature_only_reading_of_a_hand_written_module(monkeypatch):
-    import fnreg.registry.schema as schema
+def test_signature_only_reading_of_a_hand_written_module():
+    derived = derive_function(HAND_WRITTEN, "convert")
+    assert derive_function(HAND_WRITTEN + _UNRELATED, "convert") == derived
+    assert derive_function(_UNRELATED + HAND_WRITTEN, "convert") == derived
 
-    fast = derive_function(HAND_WRITTEN, "convert")
-    monkeypatch.setattr(schema, "_signature_source", lambda text, name: text)
-    assert derive_function(HAND_WRITTEN, "convert") == fast
+
+@pytest.mark.parametrize(
+    "docstring",
+    [
+        "Scale a value.\n\n    Args:\n        value: The value to scale.\n        factor (float): How much.\n    ",
+        "Scale a value.\n\n    Parameters\n    ----------\n    value : float\n        The value to scale.\n"
+        "    factor : float\n        How much.\n    ",
+        "Scale a value.\n\n    :param value: The value to scale.\n    :param factor: How much.\n    ",
+    ],
+    ids=["google", "numpy", "rest"],
+)
+def test_docstring_parameter_descriptions_in_every_common_style(docstring: str):
+    source = (
+        f'def scale(value: float, factor: Annotated[float, "The factor."] = 2.0) -> float:\n    """{docstring}"""\n'
+    )
+    derived = derive_function("from typing import Annotated\n\n" + source, "scale")
+    properties = derived.parameters["properties"]
+    assert properties["value"]["description"] == "The value to scale."
+    assert properties["factor"]["description"] == "The factor."  # Annotated, in the signature, wins
+    assert derived.description.startswith("Scale a value.")
+
+
+def test_an_action_whose_description_documents_its_parameters_still_reads_back():
+    action = parse_action(
+        {
+            "action": "add_function",
+            "name": "shout",
+            "description": "Upper-case a text.\n\nArgs:\n    text: The text to shout.",
+            "arguments": json.dumps({"text": {"type": "string"}}),
+            "packages": "",
+            "code": "return text.upper()",
+        }
+    )
+    module = build_module(action)
+    derived = derive_function(module.source, "shout")
+    assert derived.parameters["properties"]["text"] == {"type": "string", "description": "The text to shout."}

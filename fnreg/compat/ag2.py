@@ -7,7 +7,9 @@ the executor; ``reset_optimizer()``), with these deliberate differences:
 - The function list is a real git repository (``registry_path``; by default a private
   temporary one, deleted by ``close()`` or garbage collection): one commit per action, a
   roll-back is a ``git revert``, and learned functions outlive the process if you pass a path.
-- Improvement is strict, as in the paper (the reference keeps a set whose score ties the best).
+- Keep or roll back is the trainer's own rule and commit (:mod:`fnreg.training.decision`):
+  improvement is strict, as in the paper (the reference keeps a set whose score ties the best).
+  This layer sits above training for that reason; the optimizer knows nothing of either.
 - Executors run each function in fnreg's sandbox, never in this process: no Docker image, no
   ``pip install`` of whatever the LLM named. Each executor calls its own function (the
   reference's loop-built lambdas all call the last one). A failed call raises
@@ -27,7 +29,6 @@ from __future__ import annotations
 import copy
 import os
 import shutil
-import subprocess
 import tempfile
 import threading
 import weakref
@@ -35,16 +36,17 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from fnreg.errors import ConfigError, GitError
+from fnreg.errors import ConfigError
 from fnreg.llm import LLMClient, LLMSettings
 from fnreg.optimizer.errors import MissingVerdict, NothingRecorded, OptimizerError
 from fnreg.optimizer.inputs import Experience, FailedSet, OptimizerInputs
 from fnreg.optimizer.optimizer import AgentOptimizer, current_sources
 from fnreg.optimizer.results import StepResult
 from fnreg.registry import Git, Registry
-from fnreg.registry.history import ACTION, EPOCH, ROLLBACK_OF, TOOLSET, format_message, percent
-from fnreg.registry.module_builder import PACKAGE_INIT
+from fnreg.registry.history import ACTION, TOOLSET, format_message
+from fnreg.registry.init_module import PACKAGE_INIT
 from fnreg.registry.toolset import check_toolset_name
+from fnreg.training.decision import decide, roll_back
 
 MAX_TRIALS = 3  # the reference's fixed number of trials per action
 
@@ -196,11 +198,11 @@ class AG2AgentOptimizer:
         path = Path(tempfile.mkdtemp(prefix="fnreg-ag2-"))
         self._cleanup = weakref.finalize(self, shutil.rmtree, path, True)
         path.chmod(0o755)  # the sandbox's unprivileged user must be able to read the learned code
-        git = _git_init(path)
+        git = Git.init(path)
         package = path / "registry"
         package.mkdir()
         (package / "__init__.py").write_text(PACKAGE_INIT, encoding="utf-8")
-        git.commit_paths(["registry/__init__.py"], "Start the function registry\n")
+        git.commit_paths(["registry/__init__.py"], format_message("Start the function registry"))
         return path
 
     def _score_trial_set(self, registry: Registry) -> OptimizerInputs:
@@ -208,7 +210,7 @@ class AG2AgentOptimizer:
         trial_sources = current_sources(registry, self.toolset)
         performance = sum(h.satisfied for h in self._trial_histories) / len(self._trial_histories)
         self._steps += 1
-        if performance > self._best_performance:  # strict, as in the paper
+        if decide(performance, self._best_performance) == "improved":  # strict, as in the paper
             self._step_base = None  # the last step's commits are kept
             self._best_performance = performance
             self._best_sources = trial_sources
@@ -225,10 +227,19 @@ class AG2AgentOptimizer:
         commits = self._trial_commits(registry)
         if not commits:
             return
-        subject = f"roll back step {self._steps - 1}: {percent(performance)} <= best {percent(self._best_performance)}"
-        trailers = [(TOOLSET, self.toolset), (EPOCH, self._steps - 1), *((ROLLBACK_OF, sha) for sha in commits)]
         registry.git.ensure_writable()
-        registry.git.revert(commits, format_message(subject, None, trailers))
+        roll_back(
+            registry.git,
+            list(reversed(commits)),
+            toolset=self.toolset,
+            run=None,
+            epoch=self._steps - 1,
+            score=performance,
+            best_score=self._best_performance,
+            unit="step",
+            split="",
+            relation="<=",
+        )
 
     def _trial_commits(self, registry: Registry) -> list[str]:
         """This toolset's action commits since the last step began, newest first (never the user's own)."""
@@ -300,15 +311,6 @@ class AG2AgentOptimizer:
 
 
 AgentOptimizerCompat = AG2AgentOptimizer
-
-
-def _git_init(path: Path) -> Git:
-    try:
-        subprocess.run(["git", "init", "--quiet", str(path)], check=True, capture_output=True, text=True)
-    except (OSError, subprocess.CalledProcessError) as exc:
-        detail = exc.stderr.strip() if isinstance(exc, subprocess.CalledProcessError) else exc
-        raise GitError(f"could not create the function registry with `git init {path}`: {detail}") from None
-    return Git(path)
 
 
 def settings_from_llm_config(llm_config: Mapping[str, Any], optimizer_model: str) -> LLMSettings:

@@ -12,15 +12,9 @@ from pathlib import Path
 import pytest
 
 from fnreg.errors import ConfigError, LLMError
-from fnreg.optimizer import (
-    AG2AgentOptimizer,
-    AgentOptimizerCompat,
-    FunctionCallFailed,
-    MissingVerdict,
-    NothingRecorded,
-    OptimizerError,
-)
-from fnreg.optimizer.compat import settings_from_llm_config
+from fnreg.compat import AG2AgentOptimizer, AgentOptimizerCompat, FunctionCallFailed
+from fnreg.compat.ag2 import settings_from_llm_config
+from fnreg.optimizer import MissingVerdict, NothingRecorded, OptimizerError
 from fnreg.testing.server import Fault, text, tool_call
 from tests.conftest import git
 from tests.optimizer.conftest import MODEL, action
