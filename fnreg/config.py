@@ -118,9 +118,15 @@ def validate(
 
 def describe(model: type[BaseModel], problem: Mapping[str, Any], table: str | None = None) -> str:
     """One pydantic error as a sentence a user can act on (the field's metadata helps)."""
+    from pydantic import BaseModel
+
     loc = [str(part) for part in problem["loc"]]
     key = loc[0] if loc else ""
     field = model.model_fields.get(key)
+    inner = field.annotation if field is not None else None
+    if len(loc) > 1 and isinstance(inner, type) and issubclass(inner, BaseModel):  # a sub-table
+        name = f"{table[:-1]}.{key}]" if table and table.endswith("]") else f"[{key}]"
+        return describe(inner, {**problem, "loc": tuple(loc[1:])}, name)
     extra = (field.json_schema_extra if field is not None and isinstance(field.json_schema_extra, dict) else {}) or {}
     kind, value = problem["type"], problem.get("input")
     if kind == "extra_forbidden":

@@ -9,9 +9,20 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from fnreg.commands.common import console, llm_options, make_client, open_registry, plural, pop_llm_options, print_json
+from fnreg.commands.common import (
+    console,
+    llm_options,
+    make_client,
+    open_registry,
+    plural,
+    pop_llm_options,
+    print_json,
+    sandbox_option,
+    sandbox_setting,
+)
 from fnreg.commands.display import TaskProgress, eval_summary
 from fnreg.evaluation import EvalResult, TaskSetAdapter, load_task_set, merge_results, shard, toolset_checkout
+from fnreg.sandbox.config import sandbox_limits
 
 
 @click.command("eval")
@@ -21,6 +32,7 @@ from fnreg.evaluation import EvalResult, TaskSetAdapter, load_task_set, merge_re
 @click.option("--shard", "shard_spec", metavar="I/N", help="Evaluate only the I-th of N deterministic slices.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write per-task results as JSON here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON instead of a table.")
+@sandbox_option
 @llm_options
 @click.pass_context
 def eval_command(
@@ -31,6 +43,7 @@ def eval_command(
     shard_spec: str | None,
     output: str | None,
     as_json: bool,
+    sandbox_mode: str | None,
     **kwargs,
 ) -> None:
     """Evaluate TASK (a task set under tasks/ or a path) and print accuracy, failures, tokens."""
@@ -39,7 +52,14 @@ def eval_command(
     tasks = shard(task_set.split(split), shard_spec)
     task_set.load_evaluator()  # a bad evaluator is refused before anything is made or spent
     client = make_client(registry, pop_llm_options(kwargs))
-    adapter = TaskSetAdapter(task_set, client, concurrency=client.settings.concurrency, package=registry.package)
+    adapter = TaskSetAdapter(
+        task_set,
+        client,
+        concurrency=client.settings.concurrency,
+        package=registry.package,
+        sandbox_mode=sandbox_setting(registry.root, sandbox_mode),
+        sandbox_limits=sandbox_limits(registry.root),
+    )
     started = time.monotonic()
     results, interrupted = [], False
     with toolset_checkout(registry, task_set.toolset, ref) as checkout, client:
@@ -65,6 +85,7 @@ def eval_command(
             "ref": ref or "working tree",
             "shard": shard_spec,
             "model": client.settings.model,
+            **({"sandbox": adapter.sandbox_record} if adapter.sandbox_record else {}),
         },
     )
     _emit(evaluation, f"{task_set.name} ({split}, {ref or 'working tree'})", output, as_json)

@@ -51,6 +51,9 @@ class DerivedFunction:
     requires: tuple[str, ...] = ()
     #: Things a reviewer should know (unsupported annotations, ``*args``...); never fatal.
     warnings: tuple[str, ...] = field(default=())
+    #: JSON schema of the return annotation; None when there is none or it is not a JSON type
+    #: (``Any``, a class...). Served tools declare it as their output schema.
+    returns: dict[str, Any] | None = None
 
 
 def derive_function(source: str, name: str) -> DerivedFunction:
@@ -86,6 +89,7 @@ def derive_function(source: str, name: str) -> DerivedFunction:
         parameters=parameters,
         requires=read_requires(module),
         warnings=tuple(warnings),
+        returns=_derive_returns(func),
     )
 
 
@@ -162,6 +166,16 @@ def _derive_parameters(func: cst.FunctionDef, warnings: list[str], documented: d
                 prop["default"] = _jsonable(default)
         properties[pname] = prop
     return {"type": "object", "properties": properties, "required": required}
+
+
+def _derive_returns(func: cst.FunctionDef) -> dict[str, Any] | None:
+    if func.returns is None:
+        return None
+    try:
+        schema = annotation_schema(func.returns.annotation)
+    except SchemaError:
+        return None  # an unsupported return type only means no output schema: no warning
+    return schema or None
 
 
 def _param_schema(param: cst.Param, warnings: list[str]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from fnreg.llm.client import check_endpoint
 from fnreg.optimizer import AgentOptimizer
 from fnreg.optimizer.config import OptimizerConfig
 from fnreg.registry import Registry
+from fnreg.sandbox.config import sandbox_limits
 from fnreg.training.config import TRAIN_TASKS_AT_ONCE, load_project_config
 from fnreg.training.engine import TrainConfig, Trainer
 from fnreg.training.workspace import Workspace
@@ -44,6 +45,8 @@ class RunOptions:
     agent_limits: AgentLimits = field(default_factory=AgentLimits)
     #: Tasks evaluated at once.
     concurrency: int = TRAIN_TASKS_AT_ONCE
+    #: Isolation of learned code: "jail", "process" or None (the jail where it starts).
+    sandbox: str | None = None
 
 
 def settings_from_project(root: Path, **flags: Any) -> tuple[TrainConfig, RunOptions]:
@@ -59,6 +62,7 @@ def settings_from_project(root: Path, **flags: Any) -> tuple[TrainConfig, RunOpt
         prompt_budget=values["prompt_budget"],
         agent_limits=limits,
         concurrency=values["concurrency"],
+        sandbox=None if values["sandbox"] == "auto" else values["sandbox"],
     )
     if options.max_actions < 1:
         raise ValueError("max_actions must be at least 1")
@@ -106,7 +110,13 @@ def prepare_run(
         workspace = Workspace.new(main, task_set.toolset, run=run)
     client = client or LLMClient(llm)
     adapter = TaskSetAdapter(
-        task_set, client, concurrency=options.concurrency, package=main.package, agent_limits=options.agent_limits
+        task_set,
+        client,
+        concurrency=options.concurrency,
+        package=main.package,
+        agent_limits=options.agent_limits,
+        sandbox_mode=options.sandbox,
+        sandbox_limits=sandbox_limits(main.root),
     )
     optimizer = AgentOptimizer(client, max_actions=options.max_actions, prompt_budget=options.prompt_budget)
     return Trainer(workspace, task_set, adapter, optimizer, config, usage=client.usage)

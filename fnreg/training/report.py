@@ -44,6 +44,8 @@ class EpochRow:
     reasons: list[str] = field(default_factory=list)
     rejected: int = 0
     usage: Usage = field(default_factory=Usage)
+    #: How learned code was isolated in this epoch's evaluation: {"mode": ..., "network": ...}.
+    sandbox: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -68,6 +70,16 @@ class Report:
     def usage(self) -> Usage:
         """The whole run's: every epoch and the test evaluation (the tag and the summary say the same)."""
         return sum((row.usage for row in self.rows), self.test_usage)
+
+    @property
+    def sandbox_text(self) -> str | None:
+        """How learned code ran, e.g. ``jail, no network``; says so when any epoch had network."""
+        modes = sorted({row.sandbox["mode"] for row in self.rows if row.sandbox.get("mode")})
+        if not modes:
+            return None
+        network = [row.epoch for row in self.rows if row.sandbox.get("network")]
+        where = "with network access ([sandbox] network = true in task.toml)" if network else "no network"
+        return f"{' and '.join(modes)}, {where}"
 
 
 def build_report(registry: Registry, run: str) -> Report:
@@ -137,6 +149,7 @@ def _row(git, epoch: EpochRecord) -> EpochRow:
         reasons=reasons,
         rejected=len(note.rejected) if note else 0,
         usage=note.total_usage if note else Usage(),
+        sandbox=dict(note.results.meta.get("sandbox") or {}) if note else {},
     )
 
 
@@ -243,6 +256,8 @@ def render_markdown(report: Report, image: str | None = CURVE_FILE, task: str | 
         f"cost {report.usage.cost_text()}.",
         "",
     ]
+    if report.sandbox_text:
+        lines += [f"Learned code ran in the sandbox: {report.sandbox_text}.", ""]
     lines += _mermaid(report)
     if image:
         lines += [f"![learning curve]({image})", ""]
@@ -328,6 +343,7 @@ def render_html(report: Report, image: str = CURVE_FILE) -> str:
 td,th{{border:1px solid #ccc;padding:.3rem .6rem}}</style></head><body>
 <h1>fnreg run <code>{html.escape(report.run)}</code> — toolset <code>{html.escape(report.toolset)}</code></h1>
 <p>{html.escape(summary)}. Branch <code>{html.escape(report.branch)}</code>{f", tag <code>{html.escape(report.tag)}</code>" if report.tag else ""}.</p>
+{f"<p>Learned code ran in the sandbox: {html.escape(report.sandbox_text)}.</p>" if report.sandbox_text else ""}
 <img src="{html.escape(image)}" alt="learning curve">
 <table><tr><th>epoch</th><th>actions</th><th>score</th><th>best before</th><th>decision</th><th>tokens</th><th>cost</th><th>commit</th></tr>
 {rows}
