@@ -271,3 +271,19 @@ def _run_id(repo: Path) -> str:
 
 def test_the_error_types_are_fnreg_errors() -> None:
     assert issubclass(HookRejected, FnregError) and InputError.exit_code == 2
+
+
+def test_an_optimizer_step_against_an_endpoint_sending_deep_json(repo: Path, serve) -> None:
+    """The body cannot be read: retried, then one MalformedCompletion line; nothing committed."""
+    from fnreg.llm import MalformedCompletion
+    from fnreg.testing.server import Fault
+
+    server = serve(lambda request: Fault(body='{"choices": ' + "[" * 20_000 + "]" * 20_000 + "}"))
+    before = repo_state(repo)
+    settings = LLMSettings(base_url=server.base_url, model="m", max_retries=1, backoff_base=0.001)
+    with LLMClient(settings) as client:
+        inputs = OptimizerInputs(Registry(repo).toolset("math", ref="HEAD").sources(), 0.5, HISTORY)
+        with pytest.raises(MalformedCompletion, match="sent no usable chat completion in 2 attempts") as error:
+            AgentOptimizer(client).step(Registry(repo), "math", inputs)
+    assert "\n" not in str(error.value) and len(server.requests) == 2
+    assert repo_state(repo) == before
