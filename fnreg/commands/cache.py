@@ -44,7 +44,11 @@ def info_command(ctx: click.Context, as_json: bool) -> None:
         if as_json:
             print_json({"path": str(path) if path else None, "answers": 0})
         else:
-            click.echo("the response cache is off ([tool.fnreg] cache = false)" if path is None else f"{_shown(path)}: no cached answers yet")
+            click.echo(
+                "the response cache is off ([tool.fnreg] cache = false)"
+                if path is None
+                else f"{_shown(path)}: no cached answers yet"
+            )
         return
     cache = _open(path)
     try:

@@ -178,9 +178,7 @@ class TrainDisplay:
         self.console.print(f"[dim]worktree {event.worktree}[/]")
         if self.unknown_prices:
             models = ", ".join(self.unknown_prices)
-            self.console.print(
-                f"[dim]cost unknown: no price for {models} (add it to \\[tool.fnreg.prices])[/]"
-            )
+            self.console.print(f"[dim]cost unknown: no price for {models} (add it to \\[tool.fnreg.prices])[/]")
 
     def _EvaluationStarted(self, event) -> None:
         self.close()

@@ -50,5 +50,9 @@ def _function(function, width: int) -> str:
     )
     lines = [head, "    " + first_line(function.description, width - 4)]
     if function.requires:
-        lines.append(textwrap.fill("requires " + ", ".join(function.requires), width, initial_indent="    ", subsequent_indent="      "))
+        lines.append(
+            textwrap.fill(
+                "requires " + ", ".join(function.requires), width, initial_indent="    ", subsequent_indent="      "
+            )
+        )
     return "\n".join(lines)

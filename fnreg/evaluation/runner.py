@@ -117,7 +117,6 @@ class EvalResult:
             meta=meta,
         )
 
-
     @classmethod
     def read(cls, path: str | Path) -> EvalResult:
         """The results file ``fnreg eval -o`` wrote; anything else is one :class:`InputError` line."""

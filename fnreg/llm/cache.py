@@ -181,7 +181,11 @@ class ResponseCache:
             pass
 
     def _files(self) -> list[Path]:
-        candidates = [self.path, self.path.with_name(self.path.name + "-wal"), self.path.with_name(self.path.name + "-shm")]
+        candidates = [
+            self.path,
+            self.path.with_name(self.path.name + "-wal"),
+            self.path.with_name(self.path.name + "-shm"),
+        ]
         return [p for p in candidates if p.is_file()]
 
     def close(self) -> None:

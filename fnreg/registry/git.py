@@ -372,7 +372,9 @@ class Git:
         """The commit hooks the repository has (``core.hooksPath`` respected)."""
         folder = Path(self.run("rev-parse", "--git-path", "hooks"))
         folder = folder if folder.is_absolute() else self.root / folder
-        return [name for name in ("pre-commit", "prepare-commit-msg", "commit-msg") if os.access(folder / name, os.X_OK)]
+        return [
+            name for name in ("pre-commit", "prepare-commit-msg", "commit-msg") if os.access(folder / name, os.X_OK)
+        ]
 
     def _in_head(self, path: str) -> bool:
         try:

@@ -293,7 +293,9 @@ class ImportTimePolicy:
         if target in {"__requires__", "__all__"}:
             return False  # fnreg writes __requires__ from `packages`; a function module needs no __all__
         if target == self.name:
-            raise ActionError(f"{self.where}: `{self.name}` is assigned (a lambda?); write it as `def {self.name}(...)`")
+            raise ActionError(
+                f"{self.where}: `{self.name}` is assigned (a lambda?); write it as `def {self.name}(...)`"
+            )
         if target is not None and _is_dunder(target):
             raise ActionError(
                 f"{self.where}: assigning `{target}` at module level changes how Python treats the module; "
@@ -338,7 +340,13 @@ class ImportTimePolicy:
         params = func.params
         defaults: list[cst.CSTNode | None] = []
         annotations: list[cst.CSTNode | None] = [func.returns]
-        for param in [*params.posonly_params, *params.params, *params.kwonly_params, params.star_arg, params.star_kwarg]:
+        for param in [
+            *params.posonly_params,
+            *params.params,
+            *params.kwonly_params,
+            params.star_arg,
+            params.star_kwarg,
+        ]:
             if isinstance(param, cst.Param):
                 defaults.append(param.default)
                 annotations.append(param.annotation)
@@ -425,7 +433,9 @@ class ImportTimePolicy:
         return list(found.values())
 
     def _is_enum(self, cls: cst.ClassDef) -> bool:
-        keywords = [self._qualified(arg.value) for arg in cls.keywords if arg.keyword and arg.keyword.value == "metaclass"]
+        keywords = [
+            self._qualified(arg.value) for arg in cls.keywords if arg.keyword and arg.keyword.value == "metaclass"
+        ]
         if any(k in ("enum.EnumMeta", "enum.EnumType") for k in keywords):
             return True
         for current in [cls, *self._local_ancestors(cls)]:
@@ -439,7 +449,9 @@ class ImportTimePolicy:
         name = func.name.value
         if not _is_special(name) or (name == "__init__" and _stores_only(func)):
             return
-        owner = f"enum `{cls.name.value}`" if enum is None else f"`{cls.name.value}` (a base of enum `{enum.name.value}`)"
+        owner = (
+            f"enum `{cls.name.value}`" if enum is None else f"`{cls.name.value}` (a base of enum `{enum.name.value}`)"
+        )
         raise ActionError(
             f"{self.where}: `{name}` of {owner} would run while the module is imported (an enum creates its members "
             f"then); an enum's helpers may only define ordinary methods and an `__init__` that stores its arguments "
@@ -449,7 +461,9 @@ class ImportTimePolicy:
     def _check_decorator(self, decorator: cst.Decorator) -> None:
         expr = decorator.decorator
         callee = expr.func if isinstance(expr, cst.Call) else expr
-        if self._qualified(callee) in _SAFE_DECORATORS and (not isinstance(expr, cst.Call) or self._constant_args(expr)):
+        if self._qualified(callee) in _SAFE_DECORATORS and (
+            not isinstance(expr, cst.Call) or self._constant_args(expr)
+        ):
             return
         raise ActionError(
             f"{self.where}: decorator `@{self._code(expr)}` would run on import; helpers may only use functools.cache, "

@@ -88,9 +88,7 @@ class _Measure:
             return max((alias.name.count(".") for alias in node.names), default=0)
         if isinstance(node, ast.ImportFrom):
             return (node.module or "").count(".")
-        if isinstance(node, ast.JoinedStr) or (
-            isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))
-        ):
+        if isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))):
             return max(0, self._string_parts(node) - 1)
         return 0
 

@@ -73,7 +73,9 @@ class TaskFinished:
     correct: int
 
     def __str__(self) -> str:
-        verdict = "right" if self.result.correct else f"wrong ({(self.result.failure or 'wrong_answer').replace('_', ' ')})"
+        verdict = (
+            "right" if self.result.correct else f"wrong ({(self.result.failure or 'wrong_answer').replace('_', ' ')})"
+        )
         return (
             f"epoch {self.epoch} {_PHASES[self.phase]}: task {self.result.task_id} {verdict} "
             f"({self.done}/{self.total} done, {self.correct} right)"

@@ -20,7 +20,12 @@ LINE = re.compile(r"^[0-9a-f]{7} (action|epoch|test|rollback|other) +(e\d+)? +(\
 def _train(repo: Path, server: ChatServer, run: str, epochs: int) -> None:
     settings = LLMSettings(base_url=server.base_url, model="fnreg-scripted")
     trainer = prepare_run(
-        repo, "demo", TrainConfig(epochs=epochs, patience=2, test=True), llm=settings, options=RunOptions(max_actions=3), run=run
+        repo,
+        "demo",
+        TrainConfig(epochs=epochs, patience=2, test=True),
+        llm=settings,
+        options=RunOptions(max_actions=3),
+        run=run,
     )
     for _ in trainer.run():
         pass
@@ -54,4 +59,6 @@ def test_log_is_one_line_per_commit_in_80_columns(user_repo: Path) -> None:
         subprocess.run([sys.executable, "-m", "fnreg", "log", "--json"], cwd=user_repo, capture_output=True).stdout
     )
     assert len(as_json) == len(commits)
-    assert all(set(entry) == {"commit", "kind", "subject", "toolset", "run", "epoch", "tags", "trailers"} for entry in as_json)
+    assert all(
+        set(entry) == {"commit", "kind", "subject", "toolset", "run", "epoch", "tags", "trailers"} for entry in as_json
+    )

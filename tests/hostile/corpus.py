@@ -857,7 +857,7 @@ CASES: list[Case] = [
         args(
             code=(
                 "import dataclasses\nimport typing\nfrom typing import Optional\n\n"
-                "_SECONDS = 60 * 60\n_RULE = \"-\" * 20\n_NUMBER = int | float\n_SIZES = (1, 2, 3)\n\n\n"
+                '_SECONDS = 60 * 60\n_RULE = "-" * 20\n_NUMBER = int | float\n_SIZES = (1, 2, 3)\n\n\n'
                 "@dataclasses.dataclass\nclass _Box:\n    items: list[int] = dataclasses.field(default_factory=list)\n"
                 "    label: typing.Optional[str] = None\n\n\n"
                 "def _scale(value: Optional[int] = None, factor: _NUMBER = 2) -> int:\n    return (value or 0) * factor\n\n\n"
@@ -874,7 +874,7 @@ CASES: list[Case] = [
         "add_function",
         args(
             code=(
-                "import enum\n\n\nclass _Unit(enum.Enum):\n    METRE = (1.0, \"m\")\n    FOOT = (0.3048, \"ft\")\n\n"
+                'import enum\n\n\nclass _Unit(enum.Enum):\n    METRE = (1.0, "m")\n    FOOT = (0.3048, "ft")\n\n'
                 "    def __init__(self, factor, symbol):\n        self.factor = factor\n        self.symbol = symbol\n\n"
                 "    def convert(self, value):\n        return value * self.factor\n\n\n"
                 + SQUARE_CODE.replace("return x * x", "return int(_Unit.METRE.convert(x)) * x")
@@ -1132,7 +1132,7 @@ CASES: list[Case] = [
     side_effect(
         "f-string-constant",
         "an f-string calls `__format__` on import",
-        "import os\n\n_HOME = f\"{os.environ}\"",
+        'import os\n\n_HOME = f"{os.environ}"',
     ),
     side_effect(
         "type-checking-block",

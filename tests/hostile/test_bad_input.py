@@ -155,9 +155,7 @@ def test_an_evaluator_with_the_wrong_signature_is_refused_before_anything_is_spe
     assert server.requests == [] and repo_state(repo) == before
 
 
-@pytest.mark.parametrize(
-    "content", [b"not json at all\n", b"\xff\xfe binary", b'{"results": 3}', b"[" * 5000], ids=str
-)
+@pytest.mark.parametrize("content", [b"not json at all\n", b"\xff\xfe binary", b'{"results": 3}', b"[" * 5000], ids=str)
 def test_eval_merge_of_something_that_is_not_results(repo: Path, tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "shard.json"
     path.write_bytes(content)
@@ -252,7 +250,9 @@ def test_a_passing_hook_runs_on_apply_and_sync_but_not_in_training_runs(repo: Pa
     _hook(repo, "pre-commit", f'echo ran >> "{log}"\n')
     Registry(repo).apply(dict(ADD_SQUARE, name="cube", code="return x * x * x"), toolset="math")
     assert log.read_text() == "ran\n"
-    (repo / "registry" / "math" / "halve.py").write_text('def halve(x: float) -> float:\n    """Halve."""\n    return x / 2\n')
+    (repo / "registry" / "math" / "halve.py").write_text(
+        'def halve(x: float) -> float:\n    """Halve."""\n    return x / 2\n'
+    )
     git(repo, "add", "registry/math/halve.py")
     git(repo, "commit", "-qm", "a hand-written function", "--no-verify")
     assert run_cli(repo, "sync", "--toolset", "math").returncode == 0

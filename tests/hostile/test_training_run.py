@@ -75,7 +75,9 @@ def _check_learned_the_second_reply(repo: Path, optimizer: Optimizer) -> None:
     # The re-ask carried the rejection back to the model, word for word.
     reasks = [r for r in optimizer.requests if r["messages"][-1].get("role") == "tool"]
     assert reasks and all(
-        r["messages"][-1]["content"].startswith("error: add_function convert_units: code is nested more than 100 levels")
+        r["messages"][-1]["content"].startswith(
+            "error: add_function convert_units: code is nested more than 100 levels"
+        )
         for r in reasks
     )
     subjects = git(repo, "log", "--reverse", "--format=%s", "main..fnreg/demo/r").splitlines()
@@ -116,7 +118,6 @@ def test_a_run_whose_cache_holds_the_crashing_reply_resumes_and_continues(user_r
     _check_learned_the_second_reply(user_repo, optimizer)
 
 
-
 DEEP = "[" * 5000 + "]" * 5000
 
 
@@ -139,5 +140,7 @@ def test_a_deeply_nested_response_body_is_a_malformed_completion(user_repo: Path
     server = serve(lambda request: Fault(body='{"choices": ' + DEEP + "}"))
     done = fnreg(user_repo, "eval", "demo", "--split", "train", "--max-retries", "1", "--base-url", server.base_url)
     assert done.returncode == 1
-    assert done.stderr.startswith("error: LLM endpoint") and "sent no usable chat completion in 2 attempts" in done.stderr
+    assert (
+        done.stderr.startswith("error: LLM endpoint") and "sent no usable chat completion in 2 attempts" in done.stderr
+    )
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr

@@ -34,7 +34,7 @@ def _toolset_with_a_loud_module(repo: Path) -> Path:
     registry.apply(ADD | {"name": "triple", "description": "Triple a number.", "code": "return 3 * x"}, toolset="math")
     marker = repo / "loud-module-ran"
     (repo / "registry" / "math" / "loud.py").write_text(
-        f"open({str(marker)!r}, 'w').close()\n\n\ndef loud(x: float) -> float:\n    \"\"\"Loud.\"\"\"\n    return x\n"
+        f'open({str(marker)!r}, \'w\').close()\n\n\ndef loud(x: float) -> float:\n    """Loud."""\n    return x\n'
     )
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "a hand-written module with a side effect")
