@@ -40,6 +40,9 @@ _IN_PROGRESS = {
 _FALLBACK_IDENTITY = ("fnreg", "fnreg@localhost")
 # Subcommands that write an author or committer (and so need an identity).
 _WRITES = {"commit", "revert", "notes", "tag", "merge", "cherry-pick", "rebase", "am", "stash"}
+# fnreg's commits skip `git maintenance --auto`: spawning it costs a third of a small commit, and
+# the user's own next commit runs it anyway.
+_QUIET_COMMIT = ["-c", "maintenance.auto=false", "-c", "gc.auto=0", "commit", "--quiet", "--no-verify"]
 _NO_GIT = "git is not installed or not on PATH; install git (https://git-scm.com) and try again"
 
 
@@ -146,7 +149,8 @@ class Git:
 
     def run(self, *args: str, input: str | None = None) -> str:
         """Run ``git <args>`` in the working tree and return stdout without the final newline."""
-        identity = self._identity_args() if args and args[0] in _WRITES else []
+        command = next((a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] != "-c")), "")
+        identity = self._identity_args() if command in _WRITES else []
         return run_git([*identity, *args], cwd=self.root, input=input)
 
     def run_bytes(self, *args: str, input: bytes = b"") -> bytes:
@@ -181,6 +185,20 @@ class Git:
         except GitError:
             return None
 
+    def writable_head(self) -> str | None:
+        """HEAD's commit (None before the first), after refusing what :meth:`ensure_writable` refuses.
+
+        One git process for both questions: a run applies actions one after another.
+        """
+        try:
+            head, ref = self.run("rev-parse", "HEAD", "--symbolic-full-name", "HEAD").splitlines()
+        except (GitError, ValueError):  # no commit yet: only the branch can be asked
+            head, ref = None, "refs/heads/" + (self.branch() or "")
+        if not ref.startswith("refs/heads/") or ref == "refs/heads/":
+            raise GitError("HEAD is detached; check out a branch first (git switch <branch>)")
+        self._refuse_in_progress()
+        return head
+
     def branch(self) -> str | None:
         """The checked-out branch, or None on a detached HEAD."""
         try:
@@ -192,6 +210,9 @@ class Git:
         """Refuse to commit on a detached HEAD or in the middle of another operation."""
         if self.branch() is None:
             raise GitError("HEAD is detached; check out a branch first (git switch <branch>)")
+        self._refuse_in_progress()
+
+    def _refuse_in_progress(self) -> None:
         for marker, what in _IN_PROGRESS.items():
             if (self.git_dir / marker).exists():
                 raise GitError(f"{what} is in progress in {self.root}; finish or abort it first")
@@ -309,6 +330,16 @@ class Git:
         """Files directly inside ``path`` at ``ref``: name → blob id, without reading them."""
         return {name: sha for kind, sha, name in self._entries(ref, path) or [] if kind == "blob"}
 
+    def path_ids(self, ref: str, pathspecs: Sequence[str]) -> dict[str, str]:
+        """Blobs at ``ref`` named by ``pathspecs`` (``dir/`` lists a folder's files): path → blob id."""
+        out = self.run_bytes("ls-tree", "-z", "--full-tree", "--end-of-options", ref, "--", *pathspecs)
+        ids = {}
+        for record in out.split(b"\0"):
+            info, _, name = record.partition(b"\t")
+            if info.split()[1:2] == [b"blob"]:
+                ids[name.decode("utf-8", "surrogateescape")] = info.split()[2].decode()
+        return ids
+
     def list_dirs(self, ref: str, path: str) -> list[str]:
         """Names of the folders directly inside ``path`` at ``ref``."""
         return sorted(name for kind, _, name in self._entries(ref, path) or [] if kind == "tree")
@@ -332,9 +363,7 @@ class Git:
         new = [path for path in paths if not self._in_head(path)] if new is None else list(new)
         if new:
             self.run("add", "--all", "--", *new)
-        self.run(
-            "commit", "--quiet", "--no-verify", "--only", "--cleanup=verbatim", "-F", "-", "--", *paths, input=message
-        )
+        self.run(*_QUIET_COMMIT, "--only", "--cleanup=verbatim", "-F", "-", "--", *paths, input=message)
         self._after_commit(paths)
         return self._new_head()
 
@@ -346,6 +375,15 @@ class Git:
         return True
 
     def _new_head(self) -> str:
+        """The commit just made: read from the branch's ref file, or asked of git where there is none."""
+        try:
+            ref = (self.git_dir / "HEAD").read_text(encoding="ascii").strip()
+            if ref.startswith("ref: refs/heads/"):
+                sha = (self._common_dir / ref[5:]).read_text(encoding="ascii").strip()
+                if len(sha) == 40 and all(c in "0123456789abcdef" for c in sha):
+                    return sha
+        except (OSError, UnicodeDecodeError):
+            pass  # packed or reftable refs: ask git
         head = self.head()
         if head is None:  # pragma: no cover - git just made a commit
             raise GitError("git commit left no commit at HEAD")
@@ -353,17 +391,7 @@ class Git:
 
     def commit_empty(self, message: str) -> str:
         """An empty commit that records something (an evaluation) in the history."""
-        self.run(
-            "commit",
-            "--quiet",
-            "--no-verify",
-            "--allow-empty",
-            "--only",
-            "--cleanup=verbatim",
-            "-F",
-            "-",
-            input=message,
-        )
+        self.run(*_QUIET_COMMIT, "--allow-empty", "--only", "--cleanup=verbatim", "-F", "-", input=message)
         self._after_commit(())
         return self._new_head()
 
@@ -376,7 +404,7 @@ class Git:
         except GitError:
             self.run("revert", "--abort")
             raise
-        self.run("commit", "--quiet", "--no-verify", "--allow-empty", "--cleanup=verbatim", "-F", "-", input=message)
+        self.run(*_QUIET_COMMIT, "--allow-empty", "--cleanup=verbatim", "-F", "-", input=message)
         self._after_commit(())
         return self._new_head()
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from fnreg.registry.actions import Action
 from fnreg.registry.git import CommitInfo, Git
+
+if TYPE_CHECKING:
+    from fnreg.registry.actions import Action
 
 RUN = "Fnreg-Run"
 TOOLSET = "Fnreg-Toolset"
