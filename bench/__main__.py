@@ -30,6 +30,7 @@ BENCHMARKS = [
     "registry_scale",
     "resume_cost",
     "sandbox_escapes",
+    "cli_startup",
 ]
 
 

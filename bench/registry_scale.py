@@ -293,6 +293,8 @@ def run(ctx: Context) -> Section:
             secs(logged),
             f"{secs(bare)} (`git log` of the same fields)",
             compare(logged, bare),
+            "≤ 3× git log",
+            logged <= 3 * bare,
         ),
         Row(
             f"toolset at an old ref ({depth:,} commits back, {old_count} functions), `fnreg list --ref` (cold)",

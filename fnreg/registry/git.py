@@ -19,6 +19,7 @@ import shutil
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import overload
 
@@ -90,12 +91,17 @@ class CommitInfo:
     timestamp: int = 0
 
     def trailer(self, key: str) -> str | None:
-        """The last value of trailer ``key``, if present."""
-        values = self.trailer_values(key)
-        return values[-1] if values else None
+        """The last value of trailer ``key`` (any case), if present."""
+        return self._last_values.get(key.lower())
 
     def trailer_values(self, key: str) -> list[str]:
-        return [v for k, v in self.trailers if k.lower() == key.lower()]
+        key = key.lower()
+        return [v for k, v in self.trailers if k.lower() == key]
+
+    @cached_property
+    def _last_values(self) -> dict[str, str]:
+        # Reading a long history asks each commit for several trailers: one pass, then lookups.
+        return {k.lower(): v for k, v in self.trailers}
 
 
 class Git:
@@ -188,16 +194,34 @@ class Git:
     def writable_head(self) -> str | None:
         """HEAD's commit (None before the first), after refusing what :meth:`ensure_writable` refuses.
 
-        One git process for both questions: a run applies actions one after another.
+        Read from the ref files when they are plain (a run applies actions one after another);
+        git answers when they are not (packed refs, reftable, no commit yet).
         """
-        try:
-            head, ref = self.run("rev-parse", "HEAD", "--symbolic-full-name", "HEAD").splitlines()
-        except (GitError, ValueError):  # no commit yet: only the branch can be asked
-            head, ref = None, "refs/heads/" + (self.branch() or "")
-        if not ref.startswith("refs/heads/") or ref == "refs/heads/":
+        branch, head = self._read_head()
+        if branch is None:
+            try:
+                head, ref = self.run("rev-parse", "HEAD", "--symbolic-full-name", "HEAD").splitlines()
+            except (GitError, ValueError):  # no commit yet: only the branch can be asked
+                head, ref = None, "refs/heads/" + (self.branch() or "")
+            branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else ""
+        if not branch:
             raise GitError("HEAD is detached; check out a branch first (git switch <branch>)")
         self._refuse_in_progress()
         return head
+
+    def _read_head(self) -> tuple[str | None, str | None]:
+        """(branch, commit) from ``HEAD`` and a loose ref file; (None, None) when git must say."""
+        try:
+            head = (self.git_dir / "HEAD").read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None, None
+        if not head.startswith("ref: refs/heads/"):
+            return ("", head) if _is_sha(head) else (None, None)  # "": detached
+        try:
+            sha = (self._common_dir / head[5:]).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None, None
+        return (head[len("ref: refs/heads/") :], sha) if _is_sha(sha) else (None, None)
 
     def branch(self) -> str | None:
         """The checked-out branch, or None on a detached HEAD."""
@@ -376,14 +400,9 @@ class Git:
 
     def _new_head(self) -> str:
         """The commit just made: read from the branch's ref file, or asked of git where there is none."""
-        try:
-            ref = (self.git_dir / "HEAD").read_text(encoding="ascii").strip()
-            if ref.startswith("ref: refs/heads/"):
-                sha = (self._common_dir / ref[5:]).read_text(encoding="ascii").strip()
-                if len(sha) == 40 and all(c in "0123456789abcdef" for c in sha):
-                    return sha
-        except (OSError, UnicodeDecodeError):
-            pass  # packed or reftable refs: ask git
+        branch, head = self._read_head()
+        if branch and head:
+            return head
         head = self.head()
         if head is None:  # pragma: no cover - git just made a commit
             raise GitError("git commit left no commit at HEAD")
@@ -462,6 +481,10 @@ class Git:
     def branches(self, pattern: str) -> dict[str, str]:
         out = self.run("for-each-ref", "--format=%(refname:short)%09%(objectname)", f"refs/heads/{pattern}")
         return dict(line.split("\t") for line in out.splitlines() if line)
+
+
+def _is_sha(text: str) -> bool:
+    return len(text) == 40 and all(c in "0123456789abcdef" for c in text)
 
 
 def blob_id(data: bytes) -> str:

@@ -140,7 +140,7 @@ class LogEntry:
             "run": self.run,
             "epoch": self.epoch,
             "tags": list(self.tags),
-            "trailers": [list(t) for t in self.commit.trailers],
+            "trailers": self.commit.trailers,  # JSON writes the pairs as arrays
         }
 
 

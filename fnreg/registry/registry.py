@@ -286,6 +286,8 @@ class Registry:
             if text is None:
                 target.unlink(missing_ok=True)
                 continue
+            if self._holds(relative, text):  # e.g. the toolset's __init__.py after a revision
+                continue
             target.parent.mkdir(parents=True, exist_ok=True)
             temporary = target.with_name(f".{target.name}.fnreg-tmp")
             temporary.write_text(text, encoding="utf-8")
