@@ -54,20 +54,20 @@ def toolset_repo(ctx: Context, functions: int) -> Path:
 
 
 def run(ctx: Context) -> Section:
-    rounds = ctx.pick(15, 2)
-    ctx.log(f"command start-up: {FUNCTIONS} functions, {rounds} interleaved rounds")
-    repo = toolset_repo(ctx, FUNCTIONS)
+    rounds, functions = ctx.pick((15, FUNCTIONS), (1, 5))
+    ctx.log(f"command start-up: {functions} functions, {rounds} interleaved rounds")
+    repo = toolset_repo(ctx, functions)
     at = ["-C", str(repo)]
     commands = {
         "`fnreg --version`": ([*FNREG, "--version"], 2.0),
-        f"`fnreg list --json` ({FUNCTIONS} functions)": ([*FNREG, *at, "list", "--json"], 4.0),
-        f"`fnreg list` (the table, {FUNCTIONS} functions)": ([*FNREG, *at, "list"], 4.0),
-        "`fnreg show NAME`": ([*FNREG, *at, "show", "transform_0007", "--toolset", "math"], 4.0),
+        f"`fnreg list --json` ({functions} functions)": ([*FNREG, *at, "list", "--json"], 4.0),
+        f"`fnreg list` (the table, {functions} functions)": ([*FNREG, *at, "list"], 4.0),
+        "`fnreg show NAME`": ([*FNREG, *at, "show", f"transform_{functions // 2:04d}", "--toolset", "math"], 4.0),
         "`fnreg tools`": ([*FNREG, *at, "tools", "--toolset", "math"], 4.0),
-        f"`fnreg log --json` ({FUNCTIONS} commits)": ([*FNREG, *at, "log", "--json"], 4.0),
-        f"`fnreg log` (the table, {FUNCTIONS} commits)": ([*FNREG, *at, "log"], 4.0),
+        f"`fnreg log --json` ({functions} commits)": ([*FNREG, *at, "log", "--json"], 4.0),
+        f"`fnreg log` (the table, {functions} commits)": ([*FNREG, *at, "log"], 4.0),
     }
-    run_timed(commands[f"`fnreg list --json` ({FUNCTIONS} functions)"][0])  # what an earlier command kept
+    run_timed(commands[f"`fnreg list --json` ({functions} functions)"][0])  # what an earlier command kept
     seconds: dict[str, list[float]] = {label: [] for label in ["baseline", *commands]}
     for _ in range(rounds):
         seconds["baseline"].append(run_timed(BASELINE)[0])
@@ -94,7 +94,7 @@ def run(ctx: Context) -> Section:
         )
     section.rows.append(
         Row(
-            f"`fnreg list --json` ({FUNCTIONS} functions), cold, nothing kept in .fnreg/ (every schema derived)",
+            f"`fnreg list --json` ({functions} functions), cold, nothing kept in .fnreg/ (every schema derived)",
             ms(median(first), 0),
             f'{ms(floor, 0)} (`python -c "import click"`)',
             ratio(median(first), floor, 2),
