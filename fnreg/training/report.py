@@ -1,12 +1,12 @@
 """A run's report, read entirely from git: the learning curve, a table per epoch, the functions.
 
 Markdown for a pull-request body (with a mermaid chart GitHub draws inline, and the curve as a
-PNG file beside it), or a standalone HTML page.
+PNG file beside it), or a standalone HTML page (``templates/report.html.j2``, jinja2 with
+autoescaping: nothing from a run's history reaches the page unescaped).
 """
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +21,7 @@ from fnreg.errors import FnregError  # noqa: E402
 from fnreg.llm import Usage  # noqa: E402
 from fnreg.registry import Registry  # noqa: E402
 from fnreg.registry.history import SCORE, TASKS, percent  # noqa: E402
+from fnreg.tables import markdown_table  # noqa: E402
 from fnreg.training.notes import read_note  # noqa: E402
 from fnreg.training.state import EpochRecord, RunState, load_state  # noqa: E402
 from fnreg.training.workspace import Workspace  # noqa: E402
@@ -186,6 +187,11 @@ def _decision_text(row: EpochRow) -> str:
     }.get(row.decision, row.decision)
 
 
+def _actions_text(row: EpochRow) -> str:
+    actions = ", ".join(row.actions) or "—"
+    return actions + (f" ({row.rejected} rejected)" if row.rejected else "")
+
+
 def _commit_ref(report: Report, sha: str) -> str:
     return f"[`{sha[:10]}`]({report.commit_url}{sha})" if report.commit_url else f"`{sha[:10]}`"
 
@@ -207,18 +213,25 @@ def render_markdown(report: Report, image: str | None = CURVE_FILE) -> str:
     lines += _mermaid(report)
     if image:
         lines += [f"![learning curve]({image})", ""]
-    lines += [
-        "| epoch | actions | score | best | decision | tokens | cost | commit |",
-        "|---:|---|---:|---:|---|---:|---:|---|",
-    ]
-    for row in report.rows:
-        actions = ", ".join(row.actions) or "—"
-        if row.rejected:
-            actions += f" ({row.rejected} rejected)"
-        lines.append(
-            f"| {row.epoch} | {actions} | {percent(row.score)} | {percent(row.best_score)} | {_decision_text(row)} "
-            f"| {row.usage.total_tokens:,} | {row.usage.cost_text()} | {_commit_ref(report, row.commit)} |"
+    lines.append(
+        markdown_table(
+            ["epoch", "actions", "score", "best", "decision", "tokens", "cost", "commit"],
+            [
+                (
+                    row.epoch,
+                    _actions_text(row),
+                    percent(row.score),
+                    percent(row.best_score),
+                    _decision_text(row),
+                    f"{row.usage.total_tokens:,}",
+                    row.usage.cost_text(),
+                    _commit_ref(report, row.commit),
+                )
+                for row in report.rows
+            ],
+            "rlrrlrrl",
         )
+    )
     lines += ["", f"### Functions at the best epoch ({len(report.functions)})", ""]
     lines += [f"- `{name}` — {description}" for name, description in report.functions] or ["- (none)"]
     target = report.tag or report.branch
@@ -247,30 +260,30 @@ def _mermaid(report: Report) -> list[str]:
 
 
 def render_html(report: Report, image: str = CURVE_FILE) -> str:
-    rows = "\n".join(
-        f"<tr><td>{r.epoch}</td><td>{html.escape(', '.join(r.actions) or '—')}</td><td>{percent(r.score)}</td>"
-        f"<td>{percent(r.best_score)}</td><td>{html.escape(_decision_text(r).replace('**', ''))}</td>"
-        f"<td>{r.usage.total_tokens:,}</td><td>{html.escape(r.usage.cost_text())}</td><td><code>{r.commit[:10]}</code></td></tr>"
-        for r in report.rows
+    """The report as a standalone page (the template escapes every value)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape  # only HTML reports need it
+
+    environment = Environment(
+        loader=PackageLoader("fnreg.training", "templates"), autoescape=select_autoescape(["html", "j2"])
     )
-    functions = "\n".join(f"<li><code>{html.escape(n)}</code> — {html.escape(d)}</li>" for n, d in report.functions)
     best = report.best
     summary = f"Best: epoch {best.epoch}, train accuracy {percent(best.score)}" if best else ""
     if report.test_score is not None:
         summary += f"; test accuracy {percent(report.test_score)}"
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>fnreg run {html.escape(report.run)}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:.3rem .6rem}}</style></head><body>
-<h1>fnreg run <code>{html.escape(report.run)}</code> — toolset <code>{html.escape(report.toolset)}</code></h1>
-<p>{html.escape(summary)}. Branch <code>{html.escape(report.branch)}</code>{f", tag <code>{html.escape(report.tag)}</code>" if report.tag else ""}.</p>
-<img src="{html.escape(image)}" alt="learning curve">
-<table><tr><th>epoch</th><th>actions</th><th>score</th><th>best before</th><th>decision</th><th>tokens</th><th>cost</th><th>commit</th></tr>
-{rows}
-</table>
-<h2>Functions at the best epoch</h2><ul>{functions}</ul>
-</body></html>
-"""
+    rows = [
+        {
+            "epoch": r.epoch,
+            "actions": ", ".join(r.actions) or "—",
+            "score": percent(r.score),
+            "best": percent(r.best_score),
+            "decision": _decision_text(r).replace("**", ""),
+            "tokens": f"{r.usage.total_tokens:,}",
+            "cost": r.usage.cost_text(),
+            "commit": r.commit[:10],
+        }
+        for r in report.rows
+    ]
+    return environment.get_template("report.html.j2").render(report=report, summary=summary, rows=rows, image=image)
 
 
 def write_report(registry: Registry, run: str, output: Path, fmt: str = "md") -> dict[str, Any]:
