@@ -18,6 +18,15 @@ class FnregError(Exception):
         super().__init__(" ".join(str(message).split("\n")).strip())
 
 
+class InputError(FnregError):
+    """Bad input on the command line: an unknown task set, ref, toolset or remote, a missing tool.
+
+    Exit status 2, like a usage error, and raised before anything is spent or written.
+    """
+
+    exit_code = 2
+
+
 class ConfigError(FnregError):
     """Bad or missing settings (flags, environment, ``[tool.fnreg]``)."""
 
@@ -32,6 +41,10 @@ class ActionError(FnregError):
 
 class TaskSetError(FnregError):
     """A task set that cannot be loaded."""
+
+
+class TaskSetNotFound(TaskSetError, InputError):
+    """No task set by that name or path (exit status 2: bad input)."""
 
 
 class LLMError(FnregError):

@@ -50,6 +50,21 @@ def toolset_lock(folder: Path, toolset: str, holder: str) -> Iterator[None]:
         lock.release()
 
 
+def lock_holder(folder: Path, toolset: str) -> str | None:
+    """Who holds the lock of ``toolset`` right now (e.g. ``run 'r1'``), or None when no one does."""
+    path = folder / f"{toolset}.lock"
+    if not path.exists():
+        return None
+    lock = acquire(path, timeout=0)
+    if lock is None:
+        try:
+            return str(json.loads((folder / f"{toolset}.json").read_text())["holder"])
+        except (OSError, ValueError, KeyError):
+            return "another fnreg process"
+    lock.release()
+    return None
+
+
 def _describe(info: Path) -> str:
     try:
         data = json.loads(info.read_text())

@@ -25,6 +25,9 @@ COMMANDS = {
     "diff": "fnreg.commands.diff:diff_command",
     "apply": "fnreg.commands.apply:apply_command",
     "package": "fnreg.commands.package:package_command",
+    "requirements": "fnreg.commands.requirements:requirements_command",
+    "review": "fnreg.commands.review:review_command",
+    "runs": "fnreg.commands.runs:runs_command",
 }
 
 

@@ -60,6 +60,7 @@ def test_missing_git_is_a_one_line_error(git_repo: Path, tmp_path: Path):
 
 
 def test_pr_without_gh_fails_before_training(git_repo: Path, tmp_path: Path):
+    subprocess.run(["git", "remote", "add", "origin", str(tmp_path / "origin.git")], cwd=git_repo, check=True)
     (tmp_path / "git").symlink_to(shutil.which("git"))
     env = {**os.environ, "PATH": str(tmp_path)}  # git, but no gh
     python = sys.executable
@@ -70,7 +71,7 @@ def test_pr_without_gh_fails_before_training(git_repo: Path, tmp_path: Path):
         text=True,
         env=env,
     )
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert (
         result.stderr.strip()
         == "error: --pr needs the GitHub CLI: install gh (https://cli.github.com) and run `gh auth login`"

@@ -9,7 +9,7 @@ from rich.panel import Panel
 
 from fnreg.commands.common import console
 from fnreg.commands.display import run_summary
-from fnreg.commands.train import _run
+from fnreg.commands.train import show_training
 from fnreg.llm import LLMClient, LLMSettings
 from fnreg.testing.demo import prepare_demo_repo
 from fnreg.testing.scripted_model import MODEL_NAME, scripted_policy
@@ -46,7 +46,7 @@ def demo_command(directory: str, epochs: int) -> None:
         client = LLMClient(settings)
         config = TrainConfig(epochs=epochs, patience=2, test=True)
         trainer = prepare_run(repo, "demo", config, llm=settings, options=RunOptions(max_actions=3), client=client)
-        finished = _run(trainer, client)
+        finished = show_training(trainer, client)
     written = write_report(
         trainer.workspace.main, finished.run, trainer.workspace.main.state_dir() / "reports" / finished.run
     )

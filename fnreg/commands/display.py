@@ -81,9 +81,13 @@ class TrainDisplay:
         self.close()
         self.progress = task_progress(self.console)
         self.progress.start()
-        label = {"baseline": "baseline", "best": "best set", "candidate": "candidate", "test": "test split"}[
-            event.phase
-        ]
+        label = {
+            "baseline": "baseline",
+            "best": "best set",
+            "candidate": "candidate",
+            "test": "test split",
+            "test_start": "test split, starting functions",
+        }[event.phase]
         self.bar = self.progress.add_task(
             f"epoch {event.epoch} {label}", total=event.tasks, accuracy="-", extra=self._extra()
         )

@@ -8,19 +8,24 @@ from pathlib import Path
 import click
 
 from fnreg.commands.common import console
-from fnreg.config import default, read_pyproject
+from fnreg.config import read_pyproject
+from fnreg.errors import InputError
 from fnreg.registry import Git
-from fnreg.registry.config import RegistryConfig
+from fnreg.registry.config import DEFAULT_PACKAGE, package_name
 from fnreg.registry.init_module import PACKAGE_INIT
+from fnreg.version import fnreg_version
+from fnreg.workflows import render_workflows
 
 GITIGNORE_LINE = ".fnreg/"
+#: fnreg's state, bytecode, and the build output of `pip install .` / `fnreg package`.
+IGNORED = (GITIGNORE_LINE, "__pycache__/", "build/", "dist/", "*.egg-info/")
 
 
 def init_repository(path: Path) -> list[str]:
     """Create what fnreg needs in the repository at ``path``; returns what was done. Idempotent."""
     root = Git(path).root
     done: list[str] = []
-    package = default(RegistryConfig, "package")
+    package = DEFAULT_PACKAGE
     done += _ensure_pyproject(root, package)
     package_init = root / package / "__init__.py"
     if not package_init.exists():
@@ -40,14 +45,13 @@ def _ensure_gitignore(root: Path) -> list[str]:
     path = root / ".gitignore"
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     lines = {line.strip() for line in text.splitlines()}
-    missing = [
-        entry for entry in (GITIGNORE_LINE, "__pycache__/") if entry not in lines and entry.rstrip("/") not in lines
-    ]
+    missing = [entry for entry in IGNORED if entry not in lines and entry.rstrip("/") not in lines]
     if not missing:
         return []
     prefix = "" if not text or text.endswith("\n") else "\n"
     path.write_text(
-        text + prefix + "# fnreg: run worktrees, caches, locks\n" + "\n".join(missing) + "\n", encoding="utf-8"
+        text + prefix + "# fnreg: run worktrees, caches, locks; build output\n" + "\n".join(missing) + "\n",
+        encoding="utf-8",
     )
     return [f"added {', '.join(missing)} to .gitignore"]
 
@@ -90,12 +94,52 @@ package = "{package}"
 """
 
 
+def write_workflows(
+    path: Path, *, tasks: list[str] | None = None, review_shards: int = 1, force: bool = False
+) -> list[str]:
+    """Write ``.github/workflows/fnreg-{train,review}.yml``; existing ones are kept unless ``force``."""
+    root = Git(path).root
+    if not tasks:
+        tasks = sorted(p.parent.name for p in (root / "tasks").glob("*/task.toml"))
+    if not tasks:
+        raise InputError("no task set under tasks/ to train and review; add one first, or name it with --task")
+    folder = root / ".github" / "workflows"
+    folder.mkdir(parents=True, exist_ok=True)
+    done = []
+    rendered = render_workflows(
+        version=fnreg_version(), package=package_name(root), tasks=tasks, review_shards=review_shards
+    )
+    for workflow in rendered:
+        target = folder / workflow.name
+        if target.exists() and not force:
+            done.append(f"kept .github/workflows/{workflow.name} (exists; --force replaces it)")
+            continue
+        target.write_text(workflow.text, encoding="utf-8")
+        done.append(f"wrote .github/workflows/{workflow.name}")
+    return done
+
+
 @click.command("init")
+@click.option("--workflows", is_flag=True, help="Also write GitHub workflows that train and review in CI.")
+@click.option("--task", "tasks", multiple=True, help="With --workflows: task sets to use (default: all under tasks/).")
+@click.option(
+    "--review-shards",
+    type=click.IntRange(min=1, max=64),
+    default=1,
+    show_default=True,
+    help="With --workflows: split each review's evaluation over this many parallel jobs.",
+)
+@click.option("--force", is_flag=True, help="With --workflows: replace existing workflow files.")
 @click.pass_context
-def init_command(ctx: click.Context) -> None:
+def init_command(ctx: click.Context, workflows: bool, tasks: tuple[str, ...], review_shards: int, force: bool) -> None:
     """Prepare this git repository for fnreg (idempotent)."""
-    done = init_repository(Path(ctx.find_root().params.get("repo") or "."))
+    path = Path(ctx.find_root().params.get("repo") or ".")
+    done = init_repository(path)
+    if workflows:
+        done += write_workflows(path, tasks=list(tasks), review_shards=review_shards, force=force)
     for line in done:
         console.print(f"[green]✓[/] {line}")
     if not done:
         console.print("already initialised; nothing to do")
+    if workflows:
+        console.print("next: read the set-up notes at the top of .github/workflows/fnreg-train.yml")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import click
 from rich.table import Table
@@ -12,9 +11,11 @@ from fnreg.commands.common import console, llm_options, make_client, open_regist
 from fnreg.commands.display import TrainDisplay, run_summary
 from fnreg.evaluation import load_task_set
 from fnreg.training import prepare_run, project_run, settings_from_project
-from fnreg.training.events import RunFinished
+from fnreg.errors import FnregError
+from fnreg.github import check_gh, open_pull_request
+from fnreg.registry.remote import push_run, require_remote
+from fnreg.training.events import EpochFinished, RunFinished
 from fnreg.training.launch import agent_tools
-from fnreg.training.pull_request import check_gh, open_pull_request
 from fnreg.training.report import write_report
 
 
@@ -36,6 +37,13 @@ from fnreg.training.report import write_report
 @click.option("--resume", metavar="RUN", help="Continue a run that was stopped or killed.")
 @click.option("--dry-run", is_flag=True, help="Print the projected LLM calls and tokens, spend nothing.")
 @click.option("--pr", is_flag=True, help="Push the run and open a pull request with `gh` at the end.")
+@click.option(
+    "--always-pr", is_flag=True, help="With --pr: open the pull request even when nothing beat the starting functions."
+)
+@click.option(
+    "--push", is_flag=True, help="Push the branch and notes after every epoch (a killed CI job loses nothing)."
+)
+@click.option("--remote", default="origin", show_default=True, help="The git remote to push to and resume from.")
 @llm_options
 @click.pass_context
 def train_command(ctx: click.Context, task: str, **kwargs) -> None:
@@ -47,45 +55,69 @@ def train_command(ctx: click.Context, task: str, **kwargs) -> None:
     registry = open_registry(ctx)
     llm_flags = pop_llm_options(kwargs)
     pr, dry_run, resume, run_id = kwargs.pop("pr"), kwargs.pop("dry_run"), kwargs.pop("resume"), kwargs.pop("run_id")
+    always_pr, push, remote = kwargs.pop("always_pr"), kwargs.pop("push"), kwargs.pop("remote")
     optimizer_model = kwargs.pop("optimizer_model")
     kwargs["test"] = kwargs.pop("test_split")
     config, options = settings_from_project(registry.root, **kwargs, concurrency=llm_flags["concurrency"])
     if dry_run:
         _dry_run(registry, task, config, options, llm_flags, optimizer_model)
         return
+    sharing = pr or push
+    if sharing:  # everything that can refuse is asked before anything is spent
+        require_remote(registry.git, remote)
     if pr:
-        check_gh()
+        check_gh("--pr")
     client = make_client(registry, llm_flags, optimizer_model=optimizer_model)
     options = replace(
         options, concurrency=client.settings.concurrency if llm_flags["concurrency"] else options.concurrency
     )
+    known_remote = remote if remote in registry.git.run("remote").split() else None
     trainer = prepare_run(
-        registry.root, task, config, llm=client.settings, options=options, run=run_id, resume=resume, client=client
+        registry.root,
+        task,
+        config,
+        llm=client.settings,
+        options=options,
+        run=run_id,
+        resume=resume,
+        client=client,
+        remote=known_remote,
     )
-    finished = _run(trainer, client)
+    finished = show_training(trainer, client, push_to=remote if push else None)
     output = registry.state_dir() / "reports" / finished.run
-    written = write_report(registry, finished.run, output)
+    written = write_report(registry, finished.run, output, task=task)
     console.print(run_summary(finished, str(written["report"])))
-    _next_steps(finished, written["report"])
-    if pr:
-        base = registry.git.branch() or "main"
-        url = open_pull_request(
-            registry.git,
-            branch=finished.branch,
-            tag=finished.tag,
-            base=base,
-            title=f"fnreg: trained toolset {trainer.toolset} (run {finished.run})",
-            body=written["report"],
+    url = None
+    if sharing:
+        push_run(registry.git, remote, branch=finished.branch, tag=finished.tag)
+        console.print(f"pushed {finished.branch}, {finished.tag} and the fnreg notes to {remote}")
+    if pr and finished.best_epoch == 0 and not always_pr:
+        console.print(
+            "[yellow]no pull request[/]: the run did not beat the starting functions (best is epoch 0); "
+            "--always-pr opens one anyway"
         )
-        console.print(f"pull request: {url}")
+    elif pr:
+        url, created = open_pull_request(
+            registry.root,
+            branch=finished.branch,
+            base=registry.git.branch() or "main",
+            title=f"fnreg: trained toolset {trainer.toolset} (run {finished.run})",
+            body=written["pull_request"],
+        )
+        console.print(f"pull request {'opened' if created else 'updated'}: {url}")
+    _next_steps(finished, task, url, pushed=sharing)
 
 
-def _run(trainer, client) -> RunFinished:
+def show_training(trainer, client, *, push_to: str | None = None) -> RunFinished:
+    """Run the trainer showing its events; with ``push_to``, push the branch and notes after each epoch."""
     display = TrainDisplay(console, client.usage)
     finished = None
+    events = trainer.run()
     try:
-        for event in trainer.run():
+        for event in events:
             display.show(event)
+            if isinstance(event, EpochFinished) and push_to is not None:
+                _push_progress(trainer.workspace.main, push_to, trainer.workspace.branch)
             if isinstance(event, RunFinished):
                 finished = event
     except KeyboardInterrupt:
@@ -93,17 +125,31 @@ def _run(trainer, client) -> RunFinished:
         console.print(f"[yellow]interrupted[/]: committed epochs are kept; continue with --resume {trainer.run_id}")
         raise SystemExit(130) from None
     finally:
+        events.close()  # removes the run's worktree however the loop ended
         display.close()
         client.close()
     assert finished is not None
     return finished
 
 
-def _next_steps(finished: RunFinished, report: Path) -> None:
+def _push_progress(registry, remote: str, branch: str) -> None:
+    """A failed push mid-run is a warning: the run goes on, and the final push tries again."""
+    try:
+        push_run(registry.git, remote, branch=branch)
+    except FnregError as exc:
+        console.print(f"[yellow]warning[/]: {exc}")
+
+
+def _next_steps(finished: RunFinished, task: str, url: str | None, *, pushed: bool) -> None:
     console.print("\n[bold]next[/]")
     console.print(f"  fnreg diff HEAD {finished.tag}        # what training changed")
-    console.print(f"  git merge {finished.branch}      # take the trained functions")
-    console.print(f"  gh pr create --head {finished.branch} --body-file {report}   # or review them in a pull request")
+    console.print(f"  fnreg review {task} --base HEAD --head {finished.tag}   # both on the test split")
+    if url:
+        console.print(f"  review and merge the pull request: {url}")
+    else:
+        console.print(f"  git merge --squash {finished.branch}   # take the trained functions as one commit")
+        if not pushed:
+            console.print(f"  fnreg train {task} --resume {finished.run} --pr   # or push it and open a pull request")
     console.print(f"  fnreg report {finished.run}          # report with the learning curve")
 
 

@@ -7,9 +7,10 @@ waiting for the LLM and for sandbox workers, never Python computation.
 
 from __future__ import annotations
 
-from collections import Counter
+import queue
+import threading
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,10 +34,13 @@ class TaskResult:
     #: None when correct; else "wrong_answer", "no_answer" or the agent's stop reason ("turn_limit"...).
     failure: str | None
     conversation: Conversation
+    #: The task's question alone (``prompt`` is it rendered into the task set's template).
+    question: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "task_id": self.task_id,
+            "question": self.question,
             "prompt": self.prompt,
             "gold": self.gold,
             "answer": self.answer,
@@ -55,6 +59,7 @@ class TaskResult:
             correct=bool(data["correct"]),
             failure=data.get("failure"),
             conversation=Conversation.from_json(data["conversation"]),
+            question=data.get("question", ""),
         )
 
 
@@ -197,7 +202,7 @@ def run_one(
     else:
         correct = check(answer, task.answer)
         failure = None if correct else "wrong_answer"
-    return TaskResult(task.id, prompt, task.answer, answer, correct, failure, conversation)
+    return TaskResult(task.id, prompt, task.answer, answer, correct, failure, conversation, question=task.question)
 
 
 def run_tasks(
@@ -208,24 +213,37 @@ def run_tasks(
 ) -> Iterator[TaskResult]:
     """Yield ``solve(task)`` for every task as each finishes, ``concurrency`` at a time.
 
-    Closing the iterator (or Ctrl-C while iterating) cancels the tasks not yet started; an
+    Closing the iterator (or Ctrl-C while iterating) drops the tasks not yet started; an
     exception from one task (an LLM outage, a sandbox failure) stops the rest and propagates.
+    The threads are daemons: a task still waiting for the LLM when the caller gives up never
+    holds the process open (an executor's threads are joined at exit, so Ctrl-C during a slow
+    request would wait for it).
     """
     if concurrency < 1:
         raise FnregError(f"concurrency must be at least 1, got {concurrency}")
-    pending_tasks = list(tasks)
-    executor = ThreadPoolExecutor(
-        max_workers=min(concurrency, max(1, len(pending_tasks))), thread_name_prefix="fnreg-task"
-    )
-    running: set[Future[TaskResult]] = set()
+    pending: deque[Task] = deque(tasks)
+    total = len(pending)
+    finished: queue.SimpleQueue[tuple[TaskResult | None, BaseException | None]] = queue.SimpleQueue()
+
+    def work() -> None:
+        while True:
+            try:
+                task = pending.popleft()  # atomic: each task is taken once
+            except IndexError:
+                return
+            try:
+                finished.put((solve(task), None))
+            except BaseException as exc:  # handed to the caller's thread, which raises it
+                finished.put((None, exc))
+
+    for index in range(min(concurrency, max(1, total))):
+        threading.Thread(target=work, name=f"fnreg-task-{index}", daemon=True).start()
     try:
-        while pending_tasks or running:
-            while pending_tasks and len(running) < concurrency:
-                running.add(executor.submit(solve, pending_tasks.pop(0)))
-            done, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=id):
-                yield future.result()
+        for _ in range(total):
+            result, error = finished.get()
+            if error is not None:
+                raise error
+            assert result is not None
+            yield result
     finally:
-        for future in running:
-            future.cancel()
-        executor.shutdown(wait=False, cancel_futures=True)
+        pending.clear()  # the threads stop after the task each one is running

@@ -27,7 +27,7 @@ from typing import Any, Literal, get_args
 
 from fnreg.agents.config import AgentKind
 from fnreg.config import read_toml, validate
-from fnreg.errors import TaskSetError
+from fnreg.errors import TaskSetError, TaskSetNotFound
 from fnreg.evaluation.lookup import Evaluator, get_evaluator
 from fnreg.evaluation.task_file import TaskFile
 
@@ -286,7 +286,7 @@ def _find_task_file(spec: str | Path, repo_root: Path) -> Path:
         if Path(text).is_dir() and (Path(text) / TASK_FILE).is_file():
             return Path(text) / TASK_FILE  # a folder in the working directory
         available = sorted(p.parent.name for p in (Path(repo_root) / TASKS_DIR).glob(f"*/{TASK_FILE}"))
-        raise TaskSetError(
+        raise TaskSetNotFound(
             f"unknown task set {text!r}; available: {', '.join(available) or 'none'} "
             f"(folders under {Path(repo_root) / TASKS_DIR} with a {TASK_FILE})"
         )
@@ -296,7 +296,7 @@ def _find_task_file(spec: str | Path, repo_root: Path) -> Path:
             return candidate / TASK_FILE
         if candidate.is_file():
             return candidate
-    raise TaskSetError(
+    raise TaskSetNotFound(
         f"task set {text!r} not found; give a name under tasks/, a folder with a {TASK_FILE}, or its path"
     )
 

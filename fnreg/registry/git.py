@@ -255,12 +255,17 @@ class Git:
         try:
             return self.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
         except GitError:
+            if self.head() is None:
+                raise GitError(
+                    f"unknown revision {ref!r}: the repository has no commits yet; "
+                    "commit your registry/ and tasks/ first (git add -A && git commit)"
+                ) from None
             raise GitError(f"unknown revision {ref!r}") from None
 
     def dirty(
         self, paths: Sequence[str], committed: Mapping[str, str | None] | None = None, *, scope: Sequence[str] = ()
     ) -> list[str]:
-        """Paths among ``paths`` with staged or unstaged changes (or untracked).
+        """Files at or under ``paths`` with staged or unstaged changes (or untracked), as git status names them.
 
         ``committed``: each path's blob id at HEAD (None: not there), if the caller knows it.
         ``scope``: folders or files around ``paths`` to check at the same time, so that a later
@@ -278,7 +283,8 @@ class Git:
         out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *checked)
         unclean = frozenset(e[3:] for e in out.split("\0") if len(e) > 3)
         self._remember_index(unclean, checked)
-        return [p for p in paths if p in unclean or any(u.startswith(p.rstrip("/") + "/") for u in unclean)]
+        inside = [p.rstrip("/") for p in paths]
+        return sorted(u for u in unclean if any(u == p or u.startswith(p + "/") for p in inside))
 
     def _index_stat(self) -> tuple[int, int, int] | None:
         try:

@@ -26,8 +26,18 @@ TASKS = "Fnreg-Tasks"
 BEST = "Fnreg-Best"
 DECISION = "Fnreg-Decision"
 ROLLBACK_OF = "Fnreg-Rollback-Of"
+#: "test" on the commit recording the best functions' test score (it is not an epoch).
+SPLIT = "Fnreg-Split"
+#: The best set's score on the epoch's tasks (differs from the best epoch's with batch training).
+BEST_SCORE = "Fnreg-Best-Score"
+#: The task set a run trains on.
+TASK_SET = "Fnreg-Task-Set"
+#: The epoch's score on the validation split, when the task set has one.
+VAL_SCORE = "Fnreg-Val-Score"
+#: Why a run ended, in its best tag's message ("epochs", "early_stop", "budget").
+STOP = "Fnreg-Stop"
 
-EntryKind = Literal["action", "epoch", "rollback", "other"]
+EntryKind = Literal["action", "epoch", "test", "rollback", "other"]
 
 
 def format_message(subject: str, body: str | None = None, trailers: Iterable[tuple[str, Any]] = ()) -> str:
@@ -149,6 +159,8 @@ def classify(commit: CommitInfo, tags: Iterable[str] = ()) -> LogEntry:
         kind: EntryKind = "rollback"
     elif commit.trailer(ACTION):
         kind = "action"
+    elif commit.trailer(SPLIT) == "test":
+        kind = "test"
     elif commit.trailer(SCORE):
         kind = "epoch"
     else:

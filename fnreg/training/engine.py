@@ -17,21 +17,28 @@ a kill at any instant: everything it needs is read back from the branch (:mod:`.
 from __future__ import annotations
 
 import random
+import tempfile
 import time
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fnreg.config import default
+from fnreg.errors import FnregError
 from fnreg.evaluation.adapter import Adapter
 from fnreg.evaluation.runner import EvalResult, TaskResult
 from fnreg.evaluation.tasks import Task, TaskSet
 from fnreg.llm import MeterSnapshot, Usage, UsageMeter
 from fnreg.optimizer import AgentOptimizer, Experience, FailedSet, OptimizerInputs, StepResult
 from fnreg.registry.history import (
+    BEST_SCORE,
     EPOCH,
     RUN,
     SCORE,
+    SPLIT,
+    STOP,
+    TASK_SET,
     TASKS,
     TOOLSET,
     epoch_message,
@@ -55,7 +62,7 @@ from fnreg.training.events import (
     TaskFinished,
 )
 from fnreg.training.notes import EpochNote, NotedAction, NotedRejection, read_note, write_note
-from fnreg.training.state import BEST_SCORE, SPLIT, EpochRecord, RunState, load_state
+from fnreg.training.state import EpochRecord, RunState, load_state
 from fnreg.training.workspace import Workspace
 
 Events = Generator[Event, None, Any]
@@ -116,9 +123,24 @@ class Trainer:
     # ------------------------------------------------------------------ the loop
 
     def run(self) -> Iterator[Event]:
-        """Train (or resume) to the end, yielding events; holds the toolset's lock throughout."""
+        """Train (or resume) to the end, yielding events; holds the toolset's lock throughout.
+
+        The run's worktree exists only meanwhile: however the run ends (finished, early stop,
+        budget, error, Ctrl-C, or the generator closed), it is removed and the branch stays,
+        unless no epoch was ever recorded on it, in which case the branch goes too.
+        """
         with self.workspace.lock():
-            yield from self._run()
+            self.workspace.open()
+            try:
+                yield from self._run()
+            finally:
+                self.workspace.close(keep_branch=self._has_epochs())
+
+    def _has_epochs(self) -> bool:
+        try:
+            return bool(load_state(self.workspace.main.git, self.workspace.branch, self.run_id).epochs)
+        except FnregError:
+            return True  # when in doubt, keep what may be someone's work
 
     def _run(self) -> Events:
         self.workspace.clean()
@@ -231,11 +253,13 @@ class Trainer:
         chosen = set(random.Random(f"{self.config.seed}:{epoch}").sample(range(len(tasks)), self.config.batch_size))
         return [t for i, t in enumerate(tasks) if i in chosen]
 
-    def _evaluate(self, epoch: int, phase: Phase, tasks: Sequence[Task]) -> Generator[Event, None, EvalResult]:
+    def _evaluate(
+        self, epoch: int, phase: Phase, tasks: Sequence[Task], checkout: Path | None = None
+    ) -> Generator[Event, None, EvalResult]:
         yield EvaluationStarted(epoch, phase, len(tasks))
         started = time.monotonic()
         results: list[TaskResult] = []
-        for result in self.adapter.evaluate(self.workspace.path, tasks):
+        for result in self.adapter.evaluate(checkout or self.workspace.path, tasks):
             results.append(result)
             yield TaskFinished(epoch, phase, result, len(results), len(tasks), sum(r.correct for r in results))
         order = {t.id: i for i, t in enumerate(tasks)}
@@ -260,10 +284,19 @@ class Trainer:
         return self.registry.toolset(self.toolset, ref).sources()
 
     def _test(self, state: RunState) -> Events:
+        """The best functions on the test split, and the starting ones too, for the pull request's review."""
         best = state.best
         assert best is not None
         tasks = self.task_set.split("test")
+        before = self.usage.snapshot()
         result = yield from self._evaluate(best.epoch, "test", tasks)
+        start = None
+        if best.epoch != 0 and state.start is not None:
+            with tempfile.TemporaryDirectory(prefix="fnreg-start-") as folder:
+                checkout = self.registry.export(self.toolset, state.start, Path(folder))
+                start = yield from self._evaluate(0, "test_start", tasks, checkout)
+        spent = _usage_record(self.usage.snapshot() - before)
+        note = EpochNote(result, best.epoch, task_set=self.task_set.name, start_results=start, usage=spent)
         message = format_message(
             f"test: {percent(result.score)} with epoch {best.epoch}'s functions",
             None,
@@ -277,7 +310,7 @@ class Trainer:
             ],
         )
         commit = self.git.commit_empty(message)
-        write_note(self.git, commit, EpochNote(result, best.epoch))
+        write_note(self.git, commit, note)
 
     # ------------------------------------------------------------------ writing history
 
@@ -293,7 +326,7 @@ class Trainer:
             tasks=note.results.total,
             best=note.decision in ("baseline", "improved"),
             decision=note.decision,
-            extra=[(BEST_SCORE, f"{base.score:.6f}")],
+            extra=[(BEST_SCORE, f"{base.score:.6f}"), (TASK_SET, self.task_set.name)],
         )
         commit = self.git.commit_empty(message)
         write_note(self.git, commit, note)
@@ -348,7 +381,8 @@ class Trainer:
         ]
         if state.test is not None:
             lines.append(f"test: {percent(float(state.test.trailer(SCORE) or 0))} on {state.test.trailer(TASKS)} tasks")
-        lines.append(f"usage this session: {self.usage.total}")
+        lines.append(f"usage: {self._recorded_usage(state)}")
+        lines += ["", f"{STOP}: {reason}"]
         self.git.tag(self.workspace.tag, best.commit, "\n".join(lines) + "\n", force=True)
 
     def _finished(self, state: RunState, reason: StopReason) -> RunFinished:
@@ -364,15 +398,17 @@ class Trainer:
             tag=self.workspace.tag,
             branch=self.workspace.branch,
             worktree=str(self.workspace.path),
-            usage=self.usage.total,
+            usage=self._recorded_usage(state),
             test_score=test,
         )
 
     def _recorded_usage(self, state: RunState) -> Usage:
-        """What the run spent before this session, from its epoch notes (budgets cover the whole run)."""
+        """What the run has spent, from its epoch and test notes: the one total that the summary,
+        the report and the tag message all show, and that budgets count from on resume."""
+        commits = [epoch.commit for epoch in state.epochs] + ([state.test.sha] if state.test else [])
         total = Usage()
-        for epoch in state.epochs:
-            note = read_note(self.git, epoch.commit)
+        for commit in commits:
+            note = read_note(self.git, commit)
             if note is not None:
                 total += note.total_usage
         return total

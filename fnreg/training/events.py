@@ -13,7 +13,9 @@ from fnreg.evaluation.runner import EvalResult, TaskResult
 from fnreg.llm import Usage
 from fnreg.registry import AppliedAction
 
-Phase = Literal["baseline", "best", "candidate", "test"]
+#: What an evaluation is for: the starting set (epoch 0), the best set again on a new batch, the
+#: set after a step, the best set on the test split, and the starting set on the test split.
+Phase = Literal["baseline", "best", "candidate", "test", "test_start"]
 Decision = Literal["baseline", "improved", "rolled_back", "no_change"]
 StopReason = Literal["epochs", "early_stop", "budget", "finished"]
 

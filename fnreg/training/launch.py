@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -73,25 +74,67 @@ def prepare_run(
     run: str | None = None,
     resume: str | None = None,
     client: LLMClient | None = None,
+    remote: str | None = None,
 ) -> Trainer:
-    """A Trainer for a new run (``run`` names it) or for resuming one (``resume``)."""
+    """A Trainer for a new run (``run`` names it) or for resuming one (``resume``).
+
+    Nothing is created until the trainer runs: a failing call leaves no branch behind.
+    ``remote``: where to fetch a run to resume that this clone does not have.
+    """
     main = Registry(repo)
     task_set = load_task_set(task, main.root)
+    check_committed(main, task_set)
+    main.state_dir()  # before the LLM client puts its cache there: .fnreg/ is ignored first
     if resume:
-        workspace = Workspace.find(main, resume)
+        workspace = Workspace.find(main, resume, remote=remote)
         if workspace.toolset != task_set.toolset:
             raise FnregError(
                 f"run {workspace.run!r} trains toolset {workspace.toolset!r} but task set {task_set.name!r} "
                 f"uses {task_set.toolset!r}; resume it with its own task set"
             )
     else:
-        workspace = Workspace.create(main, task_set.toolset, run=run)
+        workspace = Workspace.new(main, task_set.toolset, run=run)
     client = client or LLMClient(llm)
     adapter = TaskSetAdapter(
         task_set, client, concurrency=options.concurrency, package=main.package, agent_limits=options.agent_limits
     )
     optimizer = AgentOptimizer(client, max_actions=options.max_actions, prompt_budget=options.prompt_budget)
     return Trainer(workspace, task_set, adapter, optimizer, config, usage=client.usage)
+
+
+def check_committed(main: Registry, task_set: TaskSet) -> None:
+    """Refuse to train from files git does not have: a run must be reproducible from its commits.
+
+    The run trains the toolset as committed at HEAD, so uncommitted edits under it would be
+    silently left out, while uncommitted task data would be silently used.
+    """
+    paths = [main.toolset_path(task_set.toolset)]
+    for path in [task_set.folder, *_data_files(task_set)]:
+        relative = _inside(path, main.root)
+        if relative is not None:
+            paths.append(relative)
+    dirty = main.git.dirty(paths)
+    if dirty:
+        more = f" (and {len(dirty) - 1} more)" if len(dirty) > 1 else ""
+        raise FnregError(
+            f"{dirty[0]}{more} has uncommitted changes; commit or stash them first (a run trains what git has)"
+        )
+
+
+def _data_files(task_set: TaskSet) -> list[Path]:
+    files = []
+    for split in ("train", "test"):
+        if getattr(task_set, split) is not None:
+            with contextlib.suppress(FnregError):  # a missing split is reported where it is used
+                files.append(task_set.data_path(split))
+    return files
+
+
+def _inside(path: Path, root: Path) -> str | None:
+    try:
+        return path.resolve().relative_to(root).as_posix() or "."
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,13 @@ details a report, a resume or the optimizer's next prompt needs: every task's co
 answer and verdict, the actions the step took and those it rejected, and what it cost.
 Notes are written and read here only.
 
+The test evaluation's commit carries a note of the same type: no decision, the task set, and
+with it the starting functions' results on the test split (``start_results``).
+
 Versions: notes written before the format had a number (fnreg 0.1.0) carry no ``version``
 key and read as version 0; version 1 has the same fields plus ``version``. A note from a
-newer fnreg is refused with a message instead of being misread.
+newer fnreg is refused with a message instead of being misread. Notes merged from two clones
+(``cat_sort_uniq``) hold one JSON note per line: the first that reads is the note.
 """
 
 from __future__ import annotations
@@ -70,6 +74,9 @@ class EpochNote:
     decision: Decision | None = None
     #: Batch training: the best set evaluated on the same batch.
     best_results: EvalResult | None = None
+    #: The test evaluation: the task set, and the starting functions on the same tasks.
+    task_set: str | None = None
+    start_results: EvalResult | None = None
     actions: tuple[NotedAction, ...] = ()
     rejected: tuple[NotedRejection, ...] = ()
     #: The optimizer replied TERMINATE before using all its actions.
@@ -88,9 +95,13 @@ class EpochNote:
             data["epoch"] = self.epoch
         if self.decision is not None:
             data["decision"] = self.decision
+        if self.task_set is not None:
+            data["task_set"] = self.task_set
         data["results"] = self.results.to_json()
         if self.best_results is not None:
             data["best_results"] = self.best_results.to_json()
+        if self.start_results is not None:
+            data["start_results"] = self.start_results.to_json()
         if self.decision not in (None, "baseline"):  # an optimizer step happened
             data["actions"] = [a.to_json() for a in self.actions]
             data["rejected"] = [r.to_json() for r in self.rejected]
@@ -105,12 +116,14 @@ class EpochNote:
         version = data.get("version", 0)
         if not isinstance(version, int) or version > NOTE_VERSION:
             raise FnregError(f"epoch note version {version!r} is newer than this fnreg reads; upgrade fnreg")
-        best = data.get("best_results")
+        best, start = data.get("best_results"), data.get("start_results")
         return cls(
             results=EvalResult.from_json(data["results"]),
             epoch=data.get("epoch"),
             decision=data.get("decision"),
             best_results=EvalResult.from_json(best) if best is not None else None,
+            task_set=data.get("task_set"),
+            start_results=EvalResult.from_json(start) if start is not None else None,
             actions=tuple(NotedAction.from_json(a) for a in data.get("actions", ())),
             rejected=tuple(NotedRejection.from_json(r) for r in data.get("rejected", ())),
             terminated=bool(data.get("terminated", False)),
@@ -125,11 +138,14 @@ class EpochNote:
     @classmethod
     def parse(cls, text: str) -> EpochNote | None:
         """A stored note, or None when it is not one fnreg can read (hand-edited, truncated)."""
-        try:
-            data = json.loads(text)
-            return cls.from_json(data) if isinstance(data, dict) and "results" in data else None
-        except (ValueError, KeyError, TypeError):
-            return None
+        for line in text.splitlines() or [text]:  # merged notes: one JSON note per line
+            try:
+                data = json.loads(line)
+                if isinstance(data, dict) and "results" in data:
+                    return cls.from_json(data)
+            except (ValueError, KeyError, TypeError):
+                continue
+        return None
 
 
 def write_note(git: Git, commit: str, note: EpochNote) -> None:

@@ -21,8 +21,9 @@ from fnreg.errors import FnregError  # noqa: E402
 from fnreg.llm import Usage  # noqa: E402
 from fnreg.registry import Registry  # noqa: E402
 from fnreg.registry.history import SCORE, TASKS, percent  # noqa: E402
+from fnreg.evaluation.review import Review, render_review  # noqa: E402
 from fnreg.tables import markdown_table  # noqa: E402
-from fnreg.training.notes import read_note  # noqa: E402
+from fnreg.training.notes import EpochNote, read_note  # noqa: E402
 from fnreg.training.state import EpochRecord, RunState, load_state  # noqa: E402
 from fnreg.training.workspace import Workspace  # noqa: E402
 
@@ -40,6 +41,8 @@ class EpochRow:
     decision: str
     tasks: int
     actions: list[str] = field(default_factory=list)
+    #: The optimizer's stated reason for each action, in order (empty when it gave none).
+    reasons: list[str] = field(default_factory=list)
     rejected: int = 0
     usage: Usage = field(default_factory=Usage)
 
@@ -58,10 +61,14 @@ class Report:
     #: The commit the run started from.
     start: str | None = None
     commit_url: str | None = None
+    #: With a test split: the starting functions against the best on it (None if the best is the start).
+    test_review: Review | None = None
+    test_usage: Usage = field(default_factory=Usage)
 
     @property
     def usage(self) -> Usage:
-        return sum((row.usage for row in self.rows), Usage())
+        """The whole run's: every epoch and the test evaluation (the tag and the summary say the same)."""
+        return sum((row.usage for row in self.rows), self.test_usage)
 
 
 def build_report(registry: Registry, run: str) -> Report:
@@ -75,6 +82,7 @@ def build_report(registry: Registry, run: str) -> Report:
     best = state.best
     tag = workspace.tag if workspace.tag in git.tags(workspace.tag) else None
     toolset = registry.toolset(workspace.toolset, tag or workspace.branch)
+    test_note = read_note(git, state.test.sha) if state.test else None
     return Report(
         run=workspace.run,
         toolset=workspace.toolset,
@@ -87,6 +95,27 @@ def build_report(registry: Registry, run: str) -> Report:
         functions=[(f.name, _one_line(f.description)) for f in toolset],
         start=state.start,
         commit_url=_commit_url(git),
+        test_review=_test_review(registry, workspace, state, test_note),
+        test_usage=test_note.total_usage if test_note else Usage(),
+    )
+
+
+def _test_review(registry: Registry, workspace: Workspace, state: RunState, note: EpochNote | None) -> Review | None:
+    """The starting functions against the best ones on the test split, from the test commit's note."""
+    if note is None or note.start_results is None or state.start is None or state.best is None:
+        return None
+    start, best = note.start_results, note.results
+    return Review(
+        task_set=note.task_set or workspace.toolset,
+        toolset=workspace.toolset,
+        split="test",
+        base_ref="starting functions",
+        head_ref=f"epoch {state.best.epoch}",
+        base=start,
+        head=best,
+        changes=registry.diff(state.start, state.best.commit, workspace.toolset)[workspace.toolset],
+        base_commit=state.start,
+        head_commit=state.best.commit,
     )
 
 
@@ -96,7 +125,9 @@ def raise_no_epochs(run: str) -> None:
 
 def _row(git, epoch: EpochRecord) -> EpochRow:
     note = read_note(git, epoch.commit)
-    actions = [f"{a.kind.removesuffix('_function')} `{a.name}`" for a in note.actions] if note else []
+    noted = note.actions if note else ()
+    actions = [f"{a.kind.removesuffix('_function')} `{a.name}`" for a in noted]
+    reasons = [(a.reason or "").strip() for a in noted]
     return EpochRow(
         epoch=epoch.epoch,
         commit=epoch.commit,
@@ -105,6 +136,7 @@ def _row(git, epoch: EpochRecord) -> EpochRow:
         decision=epoch.decision,
         tasks=epoch.tasks,
         actions=actions,
+        reasons=reasons,
         rejected=len(note.rejected) if note else 0,
         usage=note.total_usage if note else Usage(),
     )
@@ -180,23 +212,29 @@ def plot_curve(report: Report, path: Path) -> Path:
 
 def _decision_text(row: EpochRow) -> str:
     return {
-        "baseline": "baseline",
-        "improved": "**kept** (best)",
-        "rolled_back": f"rolled back ({percent(row.score)} ≤ {percent(row.best_score)})",
-        "no_change": "no change",
+        "baseline": "baseline: the starting functions",
+        "improved": "**kept**: new best",
+        "rolled_back": f"rolled back ({percent(row.score)} {'<' if row.score < row.best_score else '='} "
+        f"{percent(row.best_score)})",
+        "no_change": "no actions: nothing to evaluate",
     }.get(row.decision, row.decision)
 
 
 def _actions_text(row: EpochRow) -> str:
-    actions = ", ".join(row.actions) or "—"
+    actions = ", ".join(row.actions) or ("—" if row.decision == "baseline" else "none")
     return actions + (f" ({row.rejected} rejected)" if row.rejected else "")
+
+
+def _best_before(row: EpochRow) -> str:
+    return "—" if row.decision == "baseline" else percent(row.best_score)
 
 
 def _commit_ref(report: Report, sha: str) -> str:
     return f"[`{sha[:10]}`]({report.commit_url}{sha})" if report.commit_url else f"`{sha[:10]}`"
 
 
-def render_markdown(report: Report, image: str | None = CURVE_FILE) -> str:
+def render_markdown(report: Report, image: str | None = CURVE_FILE, task: str | None = None) -> str:
+    """The report as Markdown; ``image=None`` for a pull-request body (a relative image would break there)."""
     best = report.best
     lines = [f"## fnreg training run `{report.run}` — toolset `{report.toolset}`", ""]
     if best is not None:
@@ -204,10 +242,12 @@ def render_markdown(report: Report, image: str | None = CURVE_FILE) -> str:
         if report.test_score is not None:
             summary += f"; test accuracy **{percent(report.test_score)}** on {report.test_tasks} tasks"
         lines += [summary + ".", ""]
+    epochs = len(report.rows) - 1
     lines += [
         f"Branch `{report.branch}`"
-        + (f", best tag `{report.tag}`" if report.tag else " (not finished: no best tag yet)"),
-        f"— {len(report.rows) - 1} epochs, {report.usage.total_tokens:,} tokens, cost {report.usage.cost_text()}.",
+        + (f", best tag `{report.tag}`" if report.tag else " (not finished: no best tag yet)")
+        + f" — {epochs} epoch{'s' if epochs != 1 else ''}, {report.usage.total_tokens:,} tokens, "
+        f"cost {report.usage.cost_text()}.",
         "",
     ]
     lines += _mermaid(report)
@@ -215,13 +255,13 @@ def render_markdown(report: Report, image: str | None = CURVE_FILE) -> str:
         lines += [f"![learning curve]({image})", ""]
     lines.append(
         markdown_table(
-            ["epoch", "actions", "score", "best", "decision", "tokens", "cost", "commit"],
+            ["epoch", "actions", "train", "best before", "decision", "tokens", "cost", "commit"],
             [
                 (
                     row.epoch,
                     _actions_text(row),
                     percent(row.score),
-                    percent(row.best_score),
+                    _best_before(row),
                     _decision_text(row),
                     f"{row.usage.total_tokens:,}",
                     row.usage.cost_text(),
@@ -232,16 +272,41 @@ def render_markdown(report: Report, image: str | None = CURVE_FILE) -> str:
             "rlrrlrrl",
         )
     )
-    lines += ["", f"### Functions at the best epoch ({len(report.functions)})", ""]
+    lines += ["", *_reasons(report)]
+    lines += [f"### Functions at the best epoch ({len(report.functions)})", ""]
     lines += [f"- `{name}` — {description}" for name, description in report.functions] or ["- (none)"]
-    target = report.tag or report.branch
-    lines += [
-        "",
-        f"Review: `fnreg diff {(report.start or 'HEAD')[:10]} {target}` (the functions' code), "
-        f"`fnreg log --run {report.run}`; per-task conversations: `git notes --ref=fnreg show <epoch commit>`.",
-        "",
-    ]
+    lines.append("")
+    if report.test_review is not None:
+        lines += [render_review(report.test_review, title="Test split: starting functions → best", heading="###")]
+    lines += _review_commands(report, task)
     return "\n".join(lines)
+
+
+def _reasons(report: Report) -> list[str]:
+    """Every action with the optimizer's reason for it (kept or rolled back)."""
+    lines = []
+    for row in report.rows:
+        for action, reason in zip(row.actions, row.reasons):
+            kept = "" if row.decision == "improved" else " (rolled back)"
+            lines.append(f"- epoch {row.epoch}: {action}{kept}" + (f" — {_one_line(reason)}" if reason else ""))
+    return (["### Actions and the optimizer's reasons", "", *lines, ""]) if lines else []
+
+
+def _review_commands(report: Report, task: str | None) -> list[str]:
+    target = report.tag or report.branch
+    start = (report.start or "HEAD")[:10]
+    lines = [
+        "### Review locally",
+        "",
+        "```bash",
+        f"git fetch origin {report.branch} 'refs/notes/*:refs/notes/*' && git checkout {report.branch}",
+        f"fnreg diff {start} {target}              # the functions' code",
+        f"fnreg log --run {report.run}            # the training history",
+    ]
+    if task:
+        lines.append(f"fnreg review {task} --base {start} --head {target}   # both on the test split")
+    lines += ["git notes --ref=fnreg show <epoch commit>   # every task's conversation in that epoch", "```", ""]
+    return lines
 
 
 def _mermaid(report: Report) -> list[str]:
@@ -273,9 +338,9 @@ def render_html(report: Report, image: str = CURVE_FILE) -> str:
     rows = [
         {
             "epoch": r.epoch,
-            "actions": ", ".join(r.actions) or "—",
+            "actions": _actions_text(r),
             "score": percent(r.score),
-            "best": percent(r.best_score),
+            "best": _best_before(r),
             "decision": _decision_text(r).replace("**", ""),
             "tokens": f"{r.usage.total_tokens:,}",
             "cost": r.usage.cost_text(),
@@ -286,10 +351,17 @@ def render_html(report: Report, image: str = CURVE_FILE) -> str:
     return environment.get_template("report.html.j2").render(report=report, summary=summary, rows=rows, image=image)
 
 
-def write_report(registry: Registry, run: str, output: Path, fmt: str = "md") -> dict[str, Any]:
-    """Write the report and its image under ``output``; returns the paths written."""
+PULL_REQUEST_FILE = "pull-request.md"
+
+
+def write_report(
+    registry: Registry, run: str, output: Path, fmt: str = "md", task: str | None = None
+) -> dict[str, Any]:
+    """Write the report, its image and a pull-request body under ``output``; returns the paths written."""
     report = build_report(registry, run)
     image = plot_curve(report, output / CURVE_FILE)
     page = output / ("report.md" if fmt == "md" else "report.html")
-    page.write_text(render_markdown(report) if fmt == "md" else render_html(report), encoding="utf-8")
-    return {"report": page, "image": image, "data": report}
+    page.write_text(render_markdown(report, task=task) if fmt == "md" else render_html(report), encoding="utf-8")
+    body = output / PULL_REQUEST_FILE
+    body.write_text(render_markdown(report, image=None, task=task), encoding="utf-8")
+    return {"report": page, "image": image, "pull_request": body, "data": report}

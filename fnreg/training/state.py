@@ -11,11 +11,8 @@ from dataclasses import dataclass, field
 
 from fnreg.registry import Git
 from fnreg.registry.git import CommitInfo
-from fnreg.registry.history import ACTION, DECISION, EPOCH, ROLLBACK_OF, RUN, SCORE, TASKS
+from fnreg.registry.history import ACTION, BEST_SCORE, DECISION, EPOCH, ROLLBACK_OF, RUN, SCORE, SPLIT, TASKS
 from fnreg.training.events import Decision
-
-SPLIT = "Fnreg-Split"
-BEST_SCORE = "Fnreg-Best-Score"  # the best set's score on the same tasks
 
 
 @dataclass

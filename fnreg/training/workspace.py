@@ -6,6 +6,7 @@ happens in ``.fnreg/worktrees/<run-id>`` (gitignored), on the run's branch.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -20,6 +21,7 @@ from fnreg.file_lock import toolset_lock
 from fnreg.registry import Git, Registry
 from fnreg.registry.history import RUN, TOOLSET, format_message
 from fnreg.registry.init_module import PACKAGE_INIT
+from fnreg.registry.remote import fetch_run, find_remote_run
 
 
 def branch_name(toolset: str, run: str) -> str:
@@ -32,11 +34,18 @@ def tag_name(toolset: str, run: str) -> str:
 
 @dataclass(frozen=True)
 class Workspace:
-    """A run's branch, worktree and scratch folder, inside the user's repository."""
+    """A run's branch, worktree and scratch folder, inside the user's repository.
+
+    Describing a run creates nothing: the branch and the worktree are made by :meth:`open`
+    once the run holds its toolset's lock, and the worktree is removed by :meth:`close`
+    however the run ends (the branch stays, so a reviewer can check it out).
+    """
 
     main: Registry
     toolset: str
     run: str
+    #: The commit a new run starts from; None for a run whose branch exists.
+    start: str | None = None
 
     @property
     def branch(self) -> str:
@@ -64,38 +73,67 @@ class Workspace:
     def lock(self) -> AbstractContextManager[None]:
         return toolset_lock(self.main.state_dir() / "locks", self.toolset, f"run {self.run!r}")
 
-    # ------------------------------------------------------------------ creating and finding
+    # ------------------------------------------------------------------ naming and finding
 
     @classmethod
-    def create(cls, main: Registry, toolset: str, *, run: str | None = None, start: str = "HEAD") -> Workspace:
-        """A new run branch from ``start`` with its worktree; the registry package exists on it."""
+    def new(cls, main: Registry, toolset: str, *, run: str | None = None, start: str = "HEAD") -> Workspace:
+        """A run that does not exist yet, starting from ``start``; nothing is created."""
         if main.git.head() is None:
             raise GitError("the repository has no commits yet; commit something first (training starts from HEAD)")
         run = run or _new_run_id(main)
         _check_run_id(run)
-        workspace = cls(main, toolset, run)
-        main.state_dir()
-        if workspace.branch in main.git.branches(f"fnreg/{toolset}"):
-            raise FnregError(f"run {run!r} already exists (branch {workspace.branch}); resume it with --resume {run}")
-        workspace.path.parent.mkdir(parents=True, exist_ok=True)
-        main.git.add_worktree(workspace.path, workspace.branch, main.git.resolve(start))
-        workspace.ensure_package()
+        workspace = cls(main, toolset, run, start=main.git.resolve(start))
+        if workspace.run in _run_ids(main):
+            raise FnregError(f"run {run!r} already exists; resume it with --resume {run}")
         return workspace
 
     @classmethod
-    def find(cls, main: Registry, run: str) -> Workspace:
-        """The existing run named ``run`` (run id or branch name); recreates a deleted worktree."""
+    def find(cls, main: Registry, run: str, *, remote: str | None = None) -> Workspace:
+        """The existing run named ``run`` (run id or branch name).
+
+        With ``remote``, a run this clone lacks is fetched from there (a CI job re-run in a
+        fresh clone resumes what the killed job pushed).
+        """
         run = run.removeprefix("fnreg/").split("/")[-1] if run.startswith("fnreg/") else run
         matches = [b for b in main.git.branches("fnreg") if b.split("/")[-1] == run and b.count("/") == 2]
+        if not matches and remote is not None:
+            found = find_remote_run(main.git, remote, run)
+            if found is not None:
+                fetch_run(main.git, remote, found.branch, tag_name(found.branch.split("/")[1], run))
+                matches = [found.branch]
         if not matches:
-            raise FnregError(f"no run {run!r}: no branch fnreg/<toolset>/{run} (see `fnreg log` for runs)")
-        toolset = matches[0].split("/")[1]
-        workspace = cls(main, toolset, run)
-        if not (workspace.path / ".git").exists():
-            main.git.run("worktree", "prune")
-            workspace.path.parent.mkdir(parents=True, exist_ok=True)
-            main.git.run("worktree", "add", "--quiet", str(workspace.path), workspace.branch)
-        return workspace
+            where = f" here or on {remote!r}" if remote else ""
+            raise FnregError(f"no run {run!r}{where}: no branch fnreg/<toolset>/{run} (`fnreg runs` lists runs)")
+        return cls(main, matches[0].split("/")[1], run)
+
+    # ------------------------------------------------------------------ the worktree's life
+
+    def open(self) -> None:
+        """Create the run's branch (a new run) and its worktree; the registry package exists on it."""
+        self.main.state_dir()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.branch not in self.main.git.branches(self.branch):
+            if self.start is None:
+                raise FnregError(f"run {self.run!r} has no branch {self.branch}; start it as a new run")
+            self.main.git.add_worktree(self.path, self.branch, self.start)
+        elif not (self.path / ".git").exists():
+            self.main.git.run("worktree", "prune")
+            self.main.git.run("worktree", "add", "--quiet", str(self.path), self.branch)
+        self.ensure_package()
+
+    def close(self, *, keep_branch: bool = True) -> None:
+        """Remove the worktree (the branch stays unless ``keep_branch`` is False); never fails."""
+        try:
+            if self.path.exists():
+                self.main.git.run("worktree", "remove", "--force", str(self.path))
+            self.main.git.run("worktree", "prune")
+            if not keep_branch and self.branch in self.main.git.branches(self.branch):
+                self.main.git.run("branch", "--quiet", "-D", self.branch)
+        except GitError:
+            shutil.rmtree(self.path, ignore_errors=True)  # git could not: at least free the branch
+            self.main.git.run("worktree", "prune")
+        with contextlib.suppress(OSError):
+            self.scratch.rmdir()  # only when empty: a note awaiting its commit is kept
 
     def ensure_package(self) -> None:
         """Commit ``registry/__init__.py`` on the run branch if the start commit lacks it."""
@@ -136,9 +174,13 @@ class Workspace:
         return path
 
 
+def _run_ids(main: Registry) -> set[str]:
+    return {b.split("/")[-1] for b in main.git.branches("fnreg") if b.count("/") == 2}
+
+
 def _new_run_id(main: Registry) -> str:
     base = time.strftime("%Y%m%d-%H%M%S")
-    existing = {b.split("/")[-1] for b in main.git.branches("fnreg")}
+    existing = _run_ids(main)
     run, n = base, 1
     while run in existing:
         n += 1

@@ -26,6 +26,7 @@ SCRIPT = textwrap.dedent("""
         time.sleep(0.05)
     time.sleep(0.5)  # the worker is now computing
     print(*(w._proc.pid for w in math_pool._the_pool._all), flush=True)
+    sys.stdin.readline()  # the test has seen the worker alive
     time.sleep(float(sys.argv[2]))
     """)
 
@@ -49,11 +50,16 @@ def wait_gone(pid: int, seconds: float) -> bool:
 
 def start(timeout: float, linger: float) -> tuple[subprocess.Popen[str], int]:
     proc = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT, str(timeout), str(linger)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", SCRIPT, str(timeout), str(linger)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    assert proc.stdout is not None
+    assert proc.stdout is not None and proc.stdin is not None
     worker = int(proc.stdout.readline().split()[0])
     assert alive(worker)
+    proc.stdin.write("go\n")  # only now may the program go on (and exit)
+    proc.stdin.flush()
     return proc, worker
 
 

@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -122,7 +123,16 @@ def test_merge_results_in_process():
 
 
 def test_ctrl_c_stops_cleanly_and_reports_what_finished(demo_repo: Path):
-    with ChatServer(policy=agent_policy, latency=0.5) as server:
+    # The fifth request is held until Ctrl-C has been sent, so the interrupt always lands
+    # mid-evaluation, however slowly a loaded machine runs either process.
+    interrupted = threading.Event()
+
+    def held_after_four(request: dict):
+        if len(server.requests) >= 5:
+            interrupted.wait(timeout=60)
+        return agent_policy(request)
+
+    with ChatServer(policy=held_after_four) as server:
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -143,11 +153,15 @@ def test_ctrl_c_stops_cleanly_and_reports_what_finished(demo_repo: Path):
             stderr=subprocess.PIPE,
             text=True,
         )
-        deadline = time.monotonic() + 60
-        while len(server.requests) < 5 and time.monotonic() < deadline:  # two tasks done, a third running
+        deadline = time.monotonic() + 120
+        while len(server.requests) < 5:  # four tasks done, the fifth waiting for its reply
+            assert process.poll() is None and time.monotonic() < deadline, "the evaluation never reached task 5"
             time.sleep(0.05)
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
+        try:
+            out, err = process.communicate(timeout=60)
+        finally:
+            interrupted.set()
     assert process.returncode == 130, err
     report = json.loads(out)
     assert report["interrupted"] is True

@@ -166,5 +166,5 @@ def test_training_leaves_git_status_clean_without_fnreg_init(git_repo: Path, ser
     git(git_repo, "add", "-A")
     git(git_repo, "commit", "-qm", "task set, no .gitignore entry for .fnreg")
     train(git_repo, server, TrainConfig(epochs=1, patience=1))
-    assert (git_repo / ".fnreg" / "worktrees" / "r1").is_dir()
-    assert git(git_repo, "status", "--porcelain") == ""
+    assert (git_repo / ".fnreg" / "cache.sqlite").is_file()  # fnreg kept state there...
+    assert git(git_repo, "status", "--porcelain") == ""  # ...and git status does not show it

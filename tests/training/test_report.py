@@ -10,6 +10,7 @@ import pytest
 from fnreg.errors import FnregError
 from fnreg.registry import Registry
 from fnreg.training.report import build_report, write_report
+from tests.conftest import git
 from tests.training.conftest import fnreg
 from tests.training.test_engine import train
 from fnreg.training import TrainConfig
@@ -28,13 +29,35 @@ def test_markdown_report_and_png(trained: Path, tmp_path: Path):
     assert "![learning curve](learning-curve.png)" in text and "xychart-beta" in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and line[2].isdigit()]
     assert [row.split("|")[1].strip() for row in rows] == ["0", "1", "2", "3", "4"]
-    assert "add `convert_units`, add `mean_of`" in rows[1] and "**kept** (best)" in rows[1]
-    assert "rolled back (75.0% ≤ 100.0%)" in rows[3]
+    assert "| epoch | actions | train | best before | decision |" in text  # best *before* the epoch
+    assert "add `convert_units`, add `mean_of`" in rows[1] and "**kept**: new best" in rows[1]
+    assert "| 37.5% | — | baseline: the starting functions |" in rows[0]
+    assert "rolled back (75.0% < 100.0%)" in rows[3] and "rolled back (100.0% = 100.0%)" in rows[4]
     assert "- `convert_units` — Convert a quantity between units" in text
+    # Every action appears with the optimizer's reason, the rolled-back ones marked.
+    assert "### Actions and the optimizer's reasons" in text
+    assert "- epoch 3: revise `convert_units` (rolled back)" in text
     image = written["image"]
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     pixels = matplotlib.image.imread(image)
     assert pixels.shape[0] > 200 and pixels.shape[1] > 400
+
+
+def test_pull_request_body_has_no_relative_image_and_ends_with_the_test_review(trained: Path, tmp_path: Path):
+    written = write_report(Registry(trained), "r1", tmp_path / "out", task="demo")
+    body = written["pull_request"].read_text()
+    assert "![" not in body and "learning-curve.png" not in body  # a relative image is broken on GitHub
+    assert "xychart-beta" in body
+    review = body[body.index("Test split: starting functions → best") :]
+    assert "(test split, 6 tasks)" in review.splitlines()[0]
+    assert "| base `starting functions`" in review and "| head `epoch 2`" in review
+    assert "### Tasks that flipped:" in review and "added `convert_units`" in review
+    assert "fnreg review demo --base" in review  # and how to review it locally
+    # The report, the tag message and the run's summary agree on the tokens spent.
+    report = written["data"]
+    tag_message = git(trained, "tag", "-l", "--format=%(contents)", "fnreg/demo/r1/best")
+    assert f"{report.usage.total_tokens:,} tokens" in body
+    assert f"usage: {report.usage.total_tokens:,} tokens" in tag_message
 
 
 def test_html_report_via_cli(trained: Path, tmp_path: Path):

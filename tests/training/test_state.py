@@ -8,7 +8,8 @@ from fnreg.registry import Git
 from fnreg.registry import history
 from fnreg.registry.history import ACTION, EPOCH, FUNCTION, RUN, epoch_message, format_message
 from fnreg.training.decision import roll_back
-from fnreg.training.state import BEST_SCORE, SPLIT, load_state
+from fnreg.registry.history import BEST_SCORE, SPLIT
+from fnreg.training.state import load_state
 from tests.conftest import git
 
 TOOLSET, RUN_ID = "math", "r1"

@@ -1,0 +1,26 @@
+"""``fnreg requirements``: the packages the learned functions declare, one per line, for pip."""
+
+from __future__ import annotations
+
+import click
+
+from fnreg.commands.common import open_registry
+from fnreg.errors import InputError
+
+
+@click.command("requirements")
+@click.option("--toolset", "-t", help="Only this toolset (default: every toolset).")
+@click.option("--ref", help="Commit, branch or tag (default: working tree).")
+@click.pass_context
+def requirements_command(ctx: click.Context, toolset: str | None, ref: str | None) -> None:
+    """Print what the functions' ``__requires__`` name, sorted: `fnreg requirements | pip install -r /dev/stdin`.
+
+    fnreg never installs them itself; a function whose package is missing fails alone.
+    """
+    registry = open_registry(ctx)
+    names = registry.toolsets(ref)
+    if toolset is not None and toolset not in names:
+        raise InputError(f"no toolset {toolset!r}{f' at {ref}' if ref else ''}; toolsets: {', '.join(names) or 'none'}")
+    wanted = [toolset] if toolset else names
+    packages = sorted({r for name in wanted for f in registry.toolset(name, ref) for r in f.requires}, key=str.lower)
+    click.echo("\n".join(packages), nl=bool(packages))
