@@ -44,6 +44,7 @@ _WRITES = {"commit", "revert", "notes", "tag", "merge", "cherry-pick", "rebase",
 # fnreg's commits skip `git maintenance --auto`: spawning it costs a third of a small commit, and
 # the user's own next commit runs it anyway.
 _QUIET_COMMIT = ["-c", "maintenance.auto=false", "-c", "gc.auto=0", "commit", "--quiet", "--no-verify"]
+_KEPT_FOLDERS = 64
 _NO_GIT = "git is not installed or not on PATH; install git (https://git-scm.com) and try again"
 
 
@@ -138,6 +139,9 @@ class Git:
         self._common_dir = (where / lines[2]).resolve()
         self.root = Path(lines[3]).resolve()
         self._identity: list[str] | None = None
+        #: Commit ids known to exist (resolved before), and folders read at them: both immutable.
+        self._commits: dict[str, None] = {}
+        self._folders: dict[tuple[str, str], dict[str, bytes]] = {}
         #: (index stat, paths git status found unclean) as fnreg last saw the index; see dirty().
         self._index_seen: tuple[tuple[int, int, int], frozenset[str], tuple[str, ...]] | None = None
 
@@ -186,6 +190,9 @@ class Git:
 
     def head(self) -> str | None:
         """The commit HEAD points at, or None in a repository without commits."""
+        branch, sha = self._read_head()
+        if branch is not None and sha:
+            return sha
         try:
             return self.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}") or None
         except GitError:
@@ -252,8 +259,16 @@ class Git:
 
     def resolve(self, ref: str) -> str:
         """The commit a ref names, or a GitError saying it does not exist."""
+        if ref == "HEAD":
+            head = self.head()
+            if head is not None:
+                return head
+        elif ref in self._commits:  # a commit id seen before: commits never change
+            return ref
         try:
-            return self.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+            sha = self.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+            self._commits[sha] = None
+            return sha
         except GitError:
             if self.head() is None:
                 raise GitError(
@@ -336,9 +351,20 @@ class Git:
         return entries
 
     def read_dir(self, ref: str, path: str) -> dict[str, bytes]:
-        """Files directly inside ``path`` at ``ref``: name → content. Empty if missing."""
+        """Files directly inside ``path`` at ``ref``: name → content. Empty if missing.
+
+        Read once per commit id and kept (a run reads the same commits again and again).
+        """
+        key = (ref, path)
+        if key in self._folders:
+            return dict(self._folders[key])
         blobs = [(name, sha) for kind, sha, name in self._entries(ref, path) or [] if kind == "blob"]
-        return dict(zip((name for name, _ in blobs), self.read_blobs([sha for _, sha in blobs])))
+        files = dict(zip((name for name, _ in blobs), self.read_blobs([sha for _, sha in blobs])))
+        if ref in self._commits:
+            if len(self._folders) >= _KEPT_FOLDERS:
+                self._folders.pop(next(iter(self._folders)))
+            self._folders[key] = files
+        return dict(files)
 
     def read_blobs(self, shas: Sequence[str]) -> list[bytes]:
         """The contents of blobs, in order, read with one ``git cat-file --batch``."""

@@ -12,20 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display: reports are written on servers and CI runners
-import matplotlib.pyplot as plt  # noqa: E402
-
-from fnreg.errors import FnregError  # noqa: E402
-from fnreg.llm import Usage  # noqa: E402
-from fnreg.registry import Registry  # noqa: E402
-from fnreg.registry.history import SCORE, TASKS, percent  # noqa: E402
-from fnreg.evaluation.review import Review, render_review  # noqa: E402
-from fnreg.tables import markdown_table  # noqa: E402
-from fnreg.training.notes import EpochNote, read_note  # noqa: E402
-from fnreg.training.state import EpochRecord, RunState, load_state  # noqa: E402
-from fnreg.training.workspace import Workspace  # noqa: E402
+from fnreg.errors import FnregError
+from fnreg.evaluation.review import Review, render_review
+from fnreg.llm import Usage
+from fnreg.registry import Registry
+from fnreg.registry.history import SCORE, TASKS, percent
+from fnreg.tables import markdown_table
+from fnreg.training.notes import EpochNote, read_note
+from fnreg.training.state import EpochRecord, RunState, load_state
+from fnreg.training.workspace import Workspace
 
 CURVE_FILE = "learning-curve.png"
 
@@ -165,6 +160,11 @@ def _commit_url(git) -> str | None:
 
 def plot_curve(report: Report, path: Path) -> Path:
     """The learning curve as a PNG: train accuracy per epoch, roll-backs and best marked."""
+    import matplotlib  # a third of a second to import: only when a curve is drawn
+
+    matplotlib.use("Agg")  # no display: reports are written on servers and CI runners
+    import matplotlib.pyplot as plt
+
     epochs = [r.epoch for r in report.rows]
     scores = [r.score * 100 for r in report.rows]
     best_line = [r.best_score * 100 if r.decision != "improved" else r.score * 100 for r in report.rows]
@@ -326,7 +326,11 @@ def _mermaid(report: Report) -> list[str]:
 
 def render_html(report: Report, image: str = CURVE_FILE) -> str:
     """The report as a standalone page (the template escapes every value)."""
-    from jinja2 import Environment, PackageLoader, select_autoescape  # only HTML reports need it
+    from jinja2 import (  # only HTML reports need it
+        Environment,
+        PackageLoader,
+        select_autoescape,
+    )
 
     environment = Environment(
         loader=PackageLoader("fnreg.training", "templates"), autoescape=select_autoescape(["html", "j2"])
