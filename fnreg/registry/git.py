@@ -41,9 +41,9 @@ _IN_PROGRESS = {
 _FALLBACK_IDENTITY = ("fnreg", "fnreg@localhost")
 # Subcommands that write an author or committer (and so need an identity).
 _WRITES = {"commit", "revert", "notes", "tag", "merge", "cherry-pick", "rebase", "am", "stash"}
-# fnreg's commits skip `git maintenance --auto`: spawning it costs a third of a small commit, and
-# the user's own next commit runs it anyway.
-_QUIET_COMMIT = ["-c", "maintenance.auto=false", "-c", "gc.auto=0", "commit", "--quiet", "--no-verify"]
+# fnreg's commits skip `git maintenance --auto` (spawning it costs a third of a small commit; the
+# user's own next commit runs it anyway) and the status git computes for an editor's template.
+_QUIET_COMMIT = ["-c", "maintenance.auto=false", "-c", "gc.auto=0", "commit", "--quiet", "--no-verify", "--no-status"]
 _KEPT_FOLDERS = 64
 _NO_GIT = "git is not installed or not on PATH; install git (https://git-scm.com) and try again"
 

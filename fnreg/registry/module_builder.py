@@ -20,7 +20,6 @@ The toolset's generated ``__init__.py`` is :mod:`~fnreg.registry.init_module`'s.
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -276,7 +275,6 @@ def _format(text: str, mode: black.Mode | None, where: str) -> str:
 
 def _check_compiles(source: str, where: str) -> None:
     try:
-        compile(source, f"<{where}>", "exec", flags=ast.PyCF_ONLY_AST | 0, dont_inherit=True)
         compile(source, f"<{where}>", "exec", dont_inherit=True)
     except SyntaxError as exc:
         raise ActionError(f"{where}: the module does not compile: {exc.msg} (line {exc.lineno})") from None
