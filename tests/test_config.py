@@ -118,3 +118,32 @@ def test_validate_raises_the_callers_error_and_sections_ignore_other_keys() -> N
     with pytest.raises(TaskSetError, match=r"^somewhere: unknown key 'x'; allowed: package, model"):
         validate(ProjectConfig, {"x": 1}, where="somewhere", error=TaskSetError)
     assert validate(TrainingConfig, {"x": 1, "epochs": 2}, where="somewhere").epochs == 2
+
+
+def test_a_nested_table_is_named_the_toml_way() -> None:
+    from pydantic import BaseModel, ConfigDict, Field
+
+    from fnreg.config import TABLE_CONFIG
+
+    class Sandbox(BaseModel):
+        model_config = ConfigDict(**TABLE_CONFIG)
+        network: bool = Field(False, json_schema_extra={"expects": "true or false"})
+
+    class Task(BaseModel):
+        model_config = ConfigDict(**TABLE_CONFIG)
+        name: str = "t"
+        sandbox: Sandbox = Field(default_factory=Sandbox, json_schema_extra={"expects": "a table"})
+
+    def message(data: dict) -> str:
+        with pytest.raises(TaskSetError) as excinfo:
+            validate(Task, data, where="task.toml", error=TaskSetError)
+        return str(excinfo.value)
+
+    assert message({"sandbox": {"netwrk": True}}) == (
+        "task.toml: unknown key 'netwrk' in [sandbox]; did you mean 'network'? allowed: network"
+    )
+    assert message({"sandbox": {"network": "yes"}}) == (
+        "task.toml: [sandbox] network must be true or false, not a string ('yes')"
+    )
+    assert message({"sandbox": 3}) == "task.toml: sandbox must be a table, not an integer (3)"
+    assert validate(Task, {"sandbox": {"network": True}}, where="w").sandbox.network is True
