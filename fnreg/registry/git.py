@@ -60,8 +60,20 @@ def run_git(args: Sequence[str], *, cwd: Path, input: str | bytes | None = None,
     Any failure (git missing, a folder that is gone, a non-zero exit) is a :class:`GitError`
     whose message is git's last line of complaint.
     """
+    proc = _spawn(args, cwd=cwd, input=input, binary=binary)
+    if proc.returncode != 0:
+        stderr = proc.stderr.decode("utf-8", "replace") if binary else proc.stderr
+        lines = [line for line in stderr.strip().splitlines() if line.strip()]
+        raise GitError(f"git {args[0]} failed: {lines[-1] if lines else f'exit status {proc.returncode}'}")
+    return proc.stdout if binary else proc.stdout.rstrip("\n")
+
+
+def _spawn(
+    args: Sequence[str], *, cwd: Path, input: str | bytes | None = None, binary: bool = False
+) -> subprocess.CompletedProcess:
+    """The one place fnreg starts git; a git that cannot start is a GitError, a failing one is not yet."""
     try:
-        proc = subprocess.run(
+        return subprocess.run(
             ["git", *args],
             cwd=cwd,
             input=input,
@@ -69,14 +81,11 @@ def run_git(args: Sequence[str], *, cwd: Path, input: str | bytes | None = None,
             **({} if binary else {"text": True, "encoding": "utf-8", "errors": "replace"}),
         )
     except FileNotFoundError as exc:
-        raise GitError(_NO_GIT if shutil.which("git") is None else f"git {args[0]} failed: {exc}") from None
+        if shutil.which("git") is None:
+            raise GitError(_NO_GIT) from None
+        raise GitError(f"git {args[0]} failed: {exc}") from None
     except OSError as exc:
         raise GitError(f"git {args[0]} failed: {exc}") from None
-    if proc.returncode != 0:
-        stderr = proc.stderr.decode("utf-8", "replace") if binary else proc.stderr
-        lines = [line for line in stderr.strip().splitlines() if line.strip()]
-        raise GitError(f"git {args[0]} failed: {lines[-1] if lines else f'exit status {proc.returncode}'}")
-    return proc.stdout if binary else proc.stdout.rstrip("\n")
 
 
 @dataclass(frozen=True)
@@ -113,22 +122,11 @@ class Git:
             raise GitError(_NO_GIT)
         where = Path(path)
         try:
-            proc = subprocess.run(
-                [
-                    "git",
-                    "rev-parse",
-                    "--is-bare-repository",
-                    "--absolute-git-dir",
-                    "--git-common-dir",
-                    "--show-toplevel",
-                ],
+            proc = _spawn(
+                ["rev-parse", "--is-bare-repository", "--absolute-git-dir", "--git-common-dir", "--show-toplevel"],
                 cwd=where,
-                capture_output=True,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
             )
-        except OSError:  # the folder does not exist, or is a file
+        except GitError:  # the folder does not exist, or is a file
             proc = None
         lines = proc.stdout.splitlines() if proc is not None else []
         if lines and lines[0] == "true":
