@@ -184,6 +184,8 @@ def _derive_many(items: list[tuple[str, str]]) -> list[DerivedFunction | str]:
         return [_derive_outcome(item) for item in items]
     import multiprocessing
 
+    import fnreg.registry.schema  # noqa: F401  (libcst: imported once here, shared by every forked worker)
+
     context = multiprocessing.get_context("fork")
     with context.Pool(workers) as pool:
         return pool.map(_derive_outcome, items, chunksize=max(1, len(items) // (workers * 4)))
