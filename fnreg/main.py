@@ -28,6 +28,7 @@ COMMANDS = {
     "requirements": "fnreg.commands.requirements:requirements_command",
     "review": "fnreg.commands.review:review_command",
     "runs": "fnreg.commands.runs:runs_command",
+    "sync": "fnreg.commands.sync:sync_command",
 }
 
 

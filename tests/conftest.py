@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from fnreg.testing.demo import DEMO_TASK
 from fnreg.testing.server import ChatServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +57,25 @@ def make_git_repo(repo: Path) -> Path:
 def git_repo(tmp_path: Path) -> Path:
     """A fresh repository with one commit on ``main``."""
     return make_git_repo(tmp_path / "repo")
+
+
+@pytest.fixture
+def user_repo(git_repo: Path) -> Path:
+    """A repository with the demo task set committed and some uncommitted work of the user's."""
+    return make_user_repo(git_repo)
+
+
+def make_user_repo(git_repo: Path) -> Path:
+    """Turn a fresh repository (``make_git_repo``) into the user's: task set committed, work in progress."""
+    if not git_repo.exists():
+        make_git_repo(git_repo)
+    shutil.copytree(DEMO_TASK, git_repo / "tasks" / "demo")
+    (git_repo / ".gitignore").write_text(".fnreg/\n")
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-qm", "demo task set")
+    (git_repo / "README.md").write_text("the user is editing this\n")
+    (git_repo / "notes.txt").write_text("untracked work\n")
+    return git_repo
 
 
 @pytest.fixture

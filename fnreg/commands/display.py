@@ -86,7 +86,7 @@ class TrainDisplay:
             "best": "best set",
             "candidate": "candidate",
             "test": "test split",
-            "test_start": "test split, starting functions",
+            "test_start": "start on test",
         }[event.phase]
         self.bar = self.progress.add_task(
             f"epoch {event.epoch} {label}", total=event.tasks, accuracy="-", extra=self._extra()

@@ -62,7 +62,6 @@ def review_command(ctx: click.Context, task: str, base: str, head: str | None, *
     if kwargs["base_results"] or kwargs["head_results"]:
         results = _read_results(kwargs["base_results"], kwargs["head_results"])
     else:
-        registry.state_dir()  # the response cache lives there
         client = make_client(registry, pop_llm_options(kwargs))
         adapter = TaskSetAdapter(task_set, client, concurrency=client.settings.concurrency, package=registry.package)
         tasks = task_set.split(kwargs["split"])

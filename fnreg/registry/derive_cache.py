@@ -21,7 +21,7 @@ from fnreg.registry.derived import DerivedFunction
 from fnreg.sqlite_db import open_database
 
 #: Bump when derivation changes, so older entries are not served.
-VERSION = "1"
+VERSION = "2"  # 2: parameter descriptions from Google, NumPy and reST docstrings
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS derived (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 #: Waiting longer than deriving again would take is pointless.

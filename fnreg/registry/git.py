@@ -299,6 +299,11 @@ class Git:
         inside = [p.rstrip("/") for p in paths]
         return sorted(u for u in unclean if any(u == p or u.startswith(p + "/") for p in inside))
 
+    def changed_files(self, paths: Sequence[str]) -> list[str]:
+        """The files under ``paths`` with staged or unstaged changes, or untracked, sorted."""
+        out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *paths)
+        return sorted(e[3:] for e in out.split("\0") if len(e) > 3)
+
     def _index_stat(self) -> tuple[int, int, int] | None:
         try:
             stat = (self.git_dir / "index").stat()

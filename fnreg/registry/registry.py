@@ -10,19 +10,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from fnreg.errors import ActionError, GitError
+from fnreg.errors import ActionError, GitError, InputError
 from fnreg.registry.actions import Action, parse_action
 from fnreg.registry.derive_cache import DerivationCache, cache_key
 from fnreg.registry.git import Git, blob_id
-from fnreg.registry.history import LogEntry, action_message, read_log
-from fnreg.registry.init_module import PACKAGE_INIT, build_init
-from fnreg.registry.toolset import (
-    Toolset,
-    check_toolset_name,
-    is_function_module,
-    load_toolset,
-    name_list,
-)
+from fnreg.registry.history import RUN, TOOLSET, LogEntry, action_message, format_message, read_log
+from fnreg.registry.init_module import PACKAGE_INIT, build_init, is_generated_init
+from fnreg.registry.toolset import Toolset, check_toolset_name, is_function_module, load_toolset, name_list
 
 if TYPE_CHECKING:
     import black
@@ -88,6 +82,8 @@ class Registry:
             package = package_name(self.root)
         self.package = package
         self._snapshots: dict[tuple[str | None, str], _Snapshot] = {}
+        #: Blob ids of toolset ``__init__.py`` files known to be fnreg's (safe to rewrite).
+        self._generated_inits: set[str] = set()
 
     # ------------------------------------------------------------------ reading
 
@@ -231,6 +227,7 @@ class Registry:
         """Apply one action as one commit on the current branch, or raise and change nothing."""
         snapshot = self._snapshot(toolset, self.git.writable_head())
         action, module = self._prepare(action, toolset, snapshot)
+        self._check_generated_init(snapshot, toolset)
         base = self.toolset_path(toolset)
         path = f"{base}/{action.name}.py"
         names = snapshot.names - {action.name} if action.kind == "remove_function" else snapshot.names | {action.name}
@@ -254,8 +251,60 @@ class Registry:
             raise
         blobs = {p: b for p, b in snapshot.blobs.items() if writes.get(p, "") is not None}
         blobs.update({p: blob_id(text.encode("utf-8")) for p, text in writes.items() if text is not None})
+        self._generated_inits.add(blobs[f"{base}/__init__.py"])
         self._snapshots = {(commit, toolset): _Snapshot(commit, blobs, base)}
         return AppliedAction(action=action, toolset=toolset, commit=commit, path=path, module=module)
+
+    def sync(self, toolset: str, *, run: str | None = None) -> str | None:
+        """Regenerate the toolset's ``__init__.py`` from the function modules committed at HEAD.
+
+        A function module added or renamed by hand is then importable like a learned one
+        (``from registry.math import solve`` gives the function). Commits the file when it
+        changed and returns the commit; None when it was up to date.
+        """
+        check_toolset_name(toolset)
+        snapshot = self._snapshot(toolset, self.git.writable_head())
+        base = self.toolset_path(toolset)
+        if not any(p.startswith(base + "/") for p in snapshot.blobs):
+            raise InputError(f"no toolset {toolset!r} at HEAD: nothing under {base}/ is committed")
+        self._check_generated_init(snapshot, toolset)
+        writes: dict[str, str | None] = {
+            f"{base}/__init__.py": build_init(toolset, snapshot.names, mode=self._black_mode)
+        }
+        if f"{self.package}/__init__.py" not in snapshot.blobs:
+            writes[f"{self.package}/__init__.py"] = PACKAGE_INIT
+        stale = {p: t for p, t in writes.items() if snapshot.blobs.get(p) != blob_id((t or "").encode("utf-8"))}
+        if not stale:
+            return None
+        dirty = [p for p in self.git.changed_files(list(stale)) if not self._holds(p, stale.get(p))]
+        if dirty:
+            raise GitError(f"{dirty[0]} has uncommitted changes; commit or stash them before syncing")
+        self._write(stale)
+        message = format_message(
+            f"sync {base}/__init__.py with its function modules",
+            None,
+            [(RUN, run), (TOOLSET, toolset)],
+        )
+        commit = self.git.commit_paths(list(stale), message)
+        self._snapshots = {}
+        return commit
+
+    def check_generated_init(self, toolset: str) -> None:
+        """Raise ``ActionError`` when the toolset's ``__init__.py`` at HEAD was written by hand."""
+        self._check_generated_init(self._snapshot(toolset, self.git.head()), toolset)
+
+    def _check_generated_init(self, snapshot: _Snapshot, toolset: str) -> None:
+        """Refuse to overwrite a toolset ``__init__.py`` written by hand (read once per content)."""
+        path = f"{self.toolset_path(toolset)}/__init__.py"
+        blob = snapshot.blobs.get(path)
+        if blob is None or blob in self._generated_inits or snapshot.head is None:
+            return
+        if not is_generated_init(self.git.read_file(snapshot.head, path)):
+            raise ActionError(
+                f"{path} was written by hand (it lacks fnreg's '# Generated by fnreg' first line), and fnreg "
+                "regenerates that file: move its code into function modules, or delete it, then try again"
+            )
+        self._generated_inits.add(blob)
 
     def _snapshot(self, toolset: str, head: str | None) -> _Snapshot:
         """The toolset's files at ``head`` (HEAD), read once per commit (a run applies many actions in a row)."""

@@ -67,8 +67,9 @@ def derive_function(source: str, name: str) -> DerivedFunction:
 def describe_function(func: cst.FunctionDef, requires: tuple[str, ...] = ()) -> DerivedFunction:
     """The tool description of one parsed ``def`` (its module declares ``requires``)."""
     warnings: list[str] = []
-    description = clean_description(func.get_docstring() or "")
-    parameters = _derive_parameters(func, warnings)
+    docstring = func.get_docstring() or ""
+    description = clean_description(docstring)
+    parameters = _derive_parameters(func, warnings, documented_parameters(docstring))
     return DerivedFunction(
         name=func.name.value,
         description=description,
@@ -110,7 +111,25 @@ def _assignment(node: cst.BaseSmallStatement) -> tuple[str | None, cst.BaseExpre
     return None, None
 
 
-def _derive_parameters(func: cst.FunctionDef, warnings: list[str]) -> dict[str, Any]:
+def documented_parameters(docstring: str) -> dict[str, str]:
+    """Parameter descriptions from a Google, NumPy or reST docstring (``Args:``, ``Parameters``, ``:param:``).
+
+    Hand-written functions document their parameters there; an ``Annotated`` description in
+    the signature, which fnreg writes, takes precedence. The whole docstring stays the tool's
+    description: the model reads the parameter notes twice rather than never.
+    """
+    if not docstring.strip():
+        return {}
+    import docstring_parser  # only when a module is derived, not on every CLI start
+
+    try:
+        parsed = docstring_parser.parse(docstring)
+    except (docstring_parser.ParseError, RecursionError, ValueError):
+        return {}
+    return {p.arg_name: clean_description(p.description) for p in parsed.params if p.description and p.arg_name}
+
+
+def _derive_parameters(func: cst.FunctionDef, warnings: list[str], documented: dict[str, str]) -> dict[str, Any]:
     params = func.params
     if params.star_arg not in (cst.MaybeSentinel.DEFAULT, None) and isinstance(params.star_arg, cst.Param):
         warnings.append(f"*{params.star_arg.name.value} is not described to the LLM")
@@ -121,6 +140,8 @@ def _derive_parameters(func: cst.FunctionDef, warnings: list[str]) -> dict[str, 
     for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
         pname = param.name.value
         prop = _param_schema(param, warnings)
+        if "description" not in prop and documented.get(pname):
+            prop["description"] = documented[pname]
         if param.default is None:
             required.append(pname)
         else:

@@ -143,8 +143,6 @@ class Trainer:
             return True  # when in doubt, keep what may be someone's work
 
     def _run(self) -> Events:
-        self.workspace.clean()
-        self.workspace.ensure_package()  # a run killed right after its branch was made lacks it
         self.git = self.workspace.git()
         self.registry = self.workspace.registry()
         state = self._recover(self._state())

@@ -84,6 +84,7 @@ def prepare_run(
     main = Registry(repo)
     task_set = load_task_set(task, main.root)
     check_committed(main, task_set)
+    main.check_generated_init(task_set.toolset)
     main.state_dir()  # before the LLM client puts its cache there: .fnreg/ is ignored first
     if resume:
         workspace = Workspace.find(main, resume, remote=remote)
@@ -113,7 +114,7 @@ def check_committed(main: Registry, task_set: TaskSet) -> None:
         relative = _inside(path, main.root)
         if relative is not None:
             paths.append(relative)
-    dirty = main.git.dirty(paths)
+    dirty = main.git.changed_files(paths)
     if dirty:
         more = f" (and {len(dirty) - 1} more)" if len(dirty) > 1 else ""
         raise FnregError(

@@ -5,13 +5,9 @@ details a report, a resume or the optimizer's next prompt needs: every task's co
 answer and verdict, the actions the step took and those it rejected, and what it cost.
 Notes are written and read here only.
 
-The test evaluation's commit carries a note of the same type: no decision, the task set, and
-with it the starting functions' results on the test split (``start_results``).
-
 Versions: notes written before the format had a number (fnreg 0.1.0) carry no ``version``
 key and read as version 0; version 1 has the same fields plus ``version``. A note from a
-newer fnreg is refused with a message instead of being misread. Notes merged from two clones
-(``cat_sort_uniq``) hold one JSON note per line: the first that reads is the note.
+newer fnreg is refused with a message instead of being misread.
 """
 
 from __future__ import annotations
@@ -74,15 +70,16 @@ class EpochNote:
     decision: Decision | None = None
     #: Batch training: the best set evaluated on the same batch.
     best_results: EvalResult | None = None
-    #: The test evaluation: the task set, and the starting functions on the same tasks.
-    task_set: str | None = None
-    start_results: EvalResult | None = None
     actions: tuple[NotedAction, ...] = ()
     rejected: tuple[NotedRejection, ...] = ()
     #: The optimizer replied TERMINATE before using all its actions.
     terminated: bool = False
     #: Tokens and cost of the epoch: ``total`` and each role (``agent``, ``optimizer``).
     usage: Mapping[str, Usage] = field(default_factory=dict)
+    #: The test evaluation: the starting functions on the same tasks, for the review in the PR.
+    start_results: EvalResult | None = None
+    #: The test evaluation: the task set it ran (a report can name it without loading it).
+    task_set: str | None = None
     version: int = NOTE_VERSION
 
     @property
@@ -95,19 +92,19 @@ class EpochNote:
             data["epoch"] = self.epoch
         if self.decision is not None:
             data["decision"] = self.decision
-        if self.task_set is not None:
-            data["task_set"] = self.task_set
         data["results"] = self.results.to_json()
         if self.best_results is not None:
             data["best_results"] = self.best_results.to_json()
-        if self.start_results is not None:
-            data["start_results"] = self.start_results.to_json()
         if self.decision not in (None, "baseline"):  # an optimizer step happened
             data["actions"] = [a.to_json() for a in self.actions]
             data["rejected"] = [r.to_json() for r in self.rejected]
             data["terminated"] = self.terminated
         if self.usage:
             data["usage"] = {role: usage.to_json() for role, usage in self.usage.items()}
+        if self.start_results is not None:
+            data["start_results"] = self.start_results.to_json()
+        if self.task_set is not None:
+            data["task_set"] = self.task_set
         return data
 
     @classmethod
@@ -122,12 +119,12 @@ class EpochNote:
             epoch=data.get("epoch"),
             decision=data.get("decision"),
             best_results=EvalResult.from_json(best) if best is not None else None,
-            task_set=data.get("task_set"),
-            start_results=EvalResult.from_json(start) if start is not None else None,
             actions=tuple(NotedAction.from_json(a) for a in data.get("actions", ())),
             rejected=tuple(NotedRejection.from_json(r) for r in data.get("rejected", ())),
             terminated=bool(data.get("terminated", False)),
             usage={role: Usage.from_json(value) for role, value in data.get("usage", {}).items()},
+            start_results=EvalResult.from_json(start) if start is not None else None,
+            task_set=data.get("task_set"),
             version=NOTE_VERSION,
         )
 
@@ -137,8 +134,12 @@ class EpochNote:
 
     @classmethod
     def parse(cls, text: str) -> EpochNote | None:
-        """A stored note, or None when it is not one fnreg can read (hand-edited, truncated)."""
-        for line in text.splitlines() or [text]:  # merged notes: one JSON note per line
+        """A stored note, or None when it is not one fnreg can read (hand-edited, truncated).
+
+        Notes merged from two clones (``cat_sort_uniq``, :mod:`fnreg.registry.remote`) may hold
+        two notes, one JSON object per line; each is whole, and the first that reads is taken.
+        """
+        for line in [text, *text.splitlines()]:
             try:
                 data = json.loads(line)
                 if isinstance(data, dict) and "results" in data:

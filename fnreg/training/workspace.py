@@ -119,7 +119,10 @@ class Workspace:
         elif not (self.path / ".git").exists():
             self.main.git.run("worktree", "prune")
             self.main.git.run("worktree", "add", "--quiet", str(self.path), self.branch)
+        self.clean()  # a worktree a killed run left behind may hold a half-made commit or revert
         self.ensure_package()
+        if self.toolset in self.git().list_dirs("HEAD", self.main.package):
+            self.registry().sync(self.toolset, run=self.run)  # hand-written modules join the __init__
 
     def close(self, *, keep_branch: bool = True) -> None:
         """Remove the worktree (the branch stays unless ``keep_branch`` is False); never fails."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from fnreg.testing.demo import DEMO_TASK
+from fnreg.testing.scripted_model import scripted_policy
+from fnreg.testing.server import ChatServer
 from tests import fake_gh
 from tests.conftest import git
 
@@ -53,4 +54,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     return Project(origin, tmp_path, state)
 
 
-CloneFactory = Callable[[str], Path]
+@pytest.fixture
+def server():
+    """The scripted model (demo agent and optimizer) on a loopback server."""
+    with ChatServer(policy=scripted_policy) as running:
+        yield running

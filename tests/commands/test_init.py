@@ -52,7 +52,7 @@ def test_init_writes_valid_train_and_review_workflows(project: Project):
     uses = [s.get("uses", "") for s in steps]
     assert "actions/cache/restore@v4" in uses and "actions/cache/save@v4" in uses
     assert all(s["with"]["path"] == ".fnreg/cache.sqlite" for s in steps if "actions/cache" in s.get("uses", ""))
-    training = next(s["run"] for s in steps if "fnreg \"${args[@]}\"" in s.get("run", ""))
+    training = next(s["run"] for s in steps if 'fnreg "${args[@]}"' in s.get("run", ""))
     assert "--push --pr" in training and '--resume "$RUN_ID"' in training
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
     assert not upload["with"]["path"].startswith(".")  # upload-artifact silently skips hidden paths

@@ -9,7 +9,7 @@ import pytest
 from fnreg.testing.server import ChatServer
 from tests.commands.conftest import Project
 from tests.conftest import git
-from tests.training.conftest import fnreg, server  # noqa: F401 - the scripted model's server fixture
+from tests.training.conftest import fnreg
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from fnreg.testing.scripted_model import scripted_policy
 from fnreg.testing.server import ChatServer
 from tests.commands.conftest import Project
 from tests.conftest import git
-from tests.training.conftest import fnreg, server  # noqa: F401 - the scripted model's server fixture
+from tests.training.conftest import fnreg
 
 
 def kill_after_first_epoch(repo: Path, run: str) -> None:

@@ -13,7 +13,7 @@ from fnreg.testing.scripted_model import OPTIMIZER_TOOLS
 from fnreg.testing.server import ChatServer, text
 from tests.commands.conftest import Project
 from tests.conftest import git
-from tests.training.conftest import fnreg, server  # noqa: F401 - the scripted model's server fixture
+from tests.training.conftest import fnreg
 
 
 def train(clone: Path, server: ChatServer, run: str, *extra: str):

@@ -240,3 +240,40 @@ def test_signature_only_reading_of_a_hand_written_module():
     derived = derive_function(HAND_WRITTEN, "convert")
     assert derive_function(HAND_WRITTEN + _UNRELATED, "convert") == derived
     assert derive_function(_UNRELATED + HAND_WRITTEN, "convert") == derived
+
+
+@pytest.mark.parametrize(
+    "docstring",
+    [
+        "Scale a value.\n\n    Args:\n        value: The value to scale.\n        factor (float): How much.\n    ",
+        "Scale a value.\n\n    Parameters\n    ----------\n    value : float\n        The value to scale.\n"
+        "    factor : float\n        How much.\n    ",
+        "Scale a value.\n\n    :param value: The value to scale.\n    :param factor: How much.\n    ",
+    ],
+    ids=["google", "numpy", "rest"],
+)
+def test_docstring_parameter_descriptions_in_every_common_style(docstring: str):
+    source = (
+        f'def scale(value: float, factor: Annotated[float, "The factor."] = 2.0) -> float:\n    """{docstring}"""\n'
+    )
+    derived = derive_function("from typing import Annotated\n\n" + source, "scale")
+    properties = derived.parameters["properties"]
+    assert properties["value"]["description"] == "The value to scale."
+    assert properties["factor"]["description"] == "The factor."  # Annotated, in the signature, wins
+    assert derived.description.startswith("Scale a value.")
+
+
+def test_an_action_whose_description_documents_its_parameters_still_reads_back():
+    action = parse_action(
+        {
+            "action": "add_function",
+            "name": "shout",
+            "description": "Upper-case a text.\n\nArgs:\n    text: The text to shout.",
+            "arguments": json.dumps({"text": {"type": "string"}}),
+            "packages": "",
+            "code": "return text.upper()",
+        }
+    )
+    module = build_module(action)
+    derived = derive_function(module.source, "shout")
+    assert derived.parameters["properties"]["text"] == {"type": "string", "description": "The text to shout."}

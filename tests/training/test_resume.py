@@ -23,8 +23,8 @@ import pytest
 from fnreg.registry import Registry
 from fnreg.testing.scripted_model import scripted_policy
 from fnreg.testing.server import ChatServer
-from tests.conftest import _isolate_git, git
-from tests.training.conftest import fnreg, make_user_repo
+from tests.conftest import _isolate_git, git, make_user_repo
+from tests.training.conftest import fnreg
 from tests.training.test_engine import EXPECTED_HISTORY
 
 TRIALS = 20
