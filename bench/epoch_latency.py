@@ -1,5 +1,9 @@
 """4. Epoch wall time vs LLM latency: evaluating 100 tasks at concurrency 1, 4, 16 and 64.
 
+Sandbox v2 (a zygote per pool, a forked session per task; the jail where it starts) side by side
+with the previous pool (a warm worker subprocess per pool slot, all booted at the start; taken
+from git by ``bench/old_pool.py``) in the same run, and v2 in process mode at 16 and 64.
+
 A throw-away repository holds a generated demo-like task set (100 unit conversions and
 percentages) and a toolset with two learned functions (``convert_units``, ``percent_of``).
 The scripted agent (``fnreg.testing.scripted_model``) answers from a loopback ``ChatServer``
@@ -8,7 +12,10 @@ then the answer) and one sandboxed call. Each concurrency level runs in a fresh 
 (``TaskSetAdapter.evaluate``: sandbox start-up, agents, evaluator, the whole evaluation), so
 its memory peak is its own; the server lives in the benchmark process and counts the calls.
 
-The baseline is the ideal ``calls × latency / concurrency``: what the LLM waits alone cost.
+Ideal: the LLM waits alone. A task's two completions are sequential, so the best schedule of
+100 tasks is ``ceil(100 / c) × 2 × latency`` (0.8 s at c = 64, where ``calls × latency / c``
+would be 0.625 s, which no schedule of 100 two-turn tasks can reach); the targets are ratios to
+the best schedule, and both ratios are shown.
 
     python -m bench.epoch_latency [--quick]
 """
@@ -119,16 +126,25 @@ def peak_rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def worker(repo: str, base_url: str, concurrency: int) -> None:
-    """Evaluate the training split once; print wall time, verdicts and memory peaks as JSON."""
+def worker(repo: str, base_url: str, concurrency: int, kind: str = "jail") -> None:
+    """Evaluate the training split once; print wall time, verdicts and memory peaks as JSON.
+
+    ``kind``: "jail" or "process" (sandbox v2), or "old" (the previous pool).
+    """
     from fnreg.evaluation import TaskSetAdapter, load_task_set
     from fnreg.llm import LLMClient, LLMSettings
+
+    if kind == "old":
+        import fnreg.evaluation.adapter as adapter_module
+        from bench.old_pool import old_sandbox_class
+
+        adapter_module.Sandbox = old_sandbox_class()  # type: ignore[misc]
 
     task_set = load_task_set("latency", Path(repo))
     tasks = task_set.split("train")
     settings = LLMSettings(base_url=base_url, model=MODEL_NAME, concurrency=concurrency, cache_path=None, max_retries=0)
     client = LLMClient(settings)
-    adapter = TaskSetAdapter(task_set, client, concurrency=concurrency)
+    adapter = TaskSetAdapter(task_set, client, concurrency=concurrency, sandbox_mode=None if kind == "old" else kind)
     peak, done = [0], threading.Event()
 
     def sample() -> None:
@@ -161,6 +177,7 @@ def worker(repo: str, base_url: str, concurrency: int) -> None:
                 "correct": sum(r.correct for r in results),
                 "self_peak_kib": peak_rss_kib(),
                 "tree_peak_kib": peak[0],
+                "sandbox": adapter.sandbox_record.get("mode"),
             }
         )
     )
@@ -169,56 +186,80 @@ def worker(repo: str, base_url: str, concurrency: int) -> None:
 # ---------------------------------------------------------------------------- the benchmark
 
 
+def measure(ctx: Context, repo: Path, server: ChatServer, concurrency: int, kind: str, old: Path) -> dict:
+    ctx.log(f"epoch latency: concurrency {concurrency}, {kind}")
+    before, server.max_in_flight = len(server.requests), 0
+    path = os.pathsep.join([str(Path(__file__).resolve().parent.parent), str(old)])
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.epoch_latency", "--worker", str(repo), server.base_url, str(concurrency), kind],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"worker at concurrency {concurrency} ({kind}) failed: {proc.stderr[-2000:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result.update(concurrency=concurrency, calls=len(server.requests) - before, in_flight=server.max_in_flight)
+    return result
+
+
+TARGETS = {64: 1.15, 16: 1.1}
+
+
 def run(ctx: Context) -> Section:
+    from bench.old_pool import extract
+    from fnreg.sandbox.jail import jail_support
+
     tasks, latency = ctx.pick((100, 0.2), (8, 0.02))
     levels = ctx.pick([1, 4, 16, 64], [1, 4])
+    new_kind = "jail" if jail_support().available else "process"
     repo = make_repo(ctx, tasks)
-    measured = []
+    old = extract(ctx.scratch("old-pool"))
+    plan = [(c, new_kind) for c in levels] + [(c, "old") for c in levels]
+    plan += [(c, "process") for c in ctx.pick([16, 64], [4]) if new_kind != "process"]
+    measured: dict[tuple[int, str], dict] = {}
     with ChatServer(policy=scripted_policy, latency=latency, model_names=(MODEL_NAME,)) as server:
-        for concurrency in levels:
-            ctx.log(f"epoch latency: {tasks} tasks, concurrency {concurrency}")
-            before, server.max_in_flight = len(server.requests), 0
-            proc = subprocess.run(
-                [sys.executable, "-m", "bench.epoch_latency", "--worker", str(repo), server.base_url, str(concurrency)],
-                capture_output=True,
-                text=True,
-                timeout=600,
-                cwd=Path(__file__).resolve().parent.parent,
-            )
-            if proc.returncode != 0:
-                raise RuntimeError(f"worker at concurrency {concurrency} failed: {proc.stderr[-2000:]}")
-            result = json.loads(proc.stdout.strip().splitlines()[-1])
-            result.update(concurrency=concurrency, calls=len(server.requests) - before, in_flight=server.max_in_flight)
+        for concurrency, kind in plan:
+            result = measure(ctx, repo, server, concurrency, kind, old)
             assert result["tasks"] == tasks, result
-            measured.append(result)
+            measured[(concurrency, kind)] = result
 
-    sequential = measured[0]["wall"]
+    def best(m: dict) -> float:  # the best schedule of two-turn tasks
+        return -(-tasks // m["concurrency"]) * 2 * latency
+
     section = Section(TITLE)
-    rows = []
-    for m in measured:
-        ideal = m["calls"] * latency / m["concurrency"]
-        m["ideal"] = ideal
-        target = m["concurrency"] == 16
+    for concurrency in levels:
+        new, base = measured[(concurrency, new_kind)], measured[(concurrency, "old")]
+        target = TARGETS.get(concurrency)
+        ideal = best(new)
         section.rows.append(
             Row(
-                f"evaluate {tasks} tasks, {latency * 1000:.0f} ms/completion, concurrency {m['concurrency']}",
-                secs(m["wall"]),
-                f"{secs(ideal)} (ideal: {m['calls']} calls × {latency:g} s / {m['concurrency']})",
-                ratio(m["wall"], ideal, 2) + " of ideal",
-                "≤ 1.3× ideal" if target else "",
-                (m["wall"] <= 1.3 * ideal) if target else None,
+                f"evaluate {tasks} tasks, {latency * 1000:.0f} ms/completion, concurrency {concurrency}",
+                f"{secs(new['wall'])} (v2, {new_kind})",
+                f"{secs(base['wall'])} (previous pool); ideal {secs(ideal)}",
+                f"{ratio(new['wall'], ideal, 2)} of ideal (previous pool: {ratio(base['wall'], ideal, 2)})",
+                f"≤ {target}× ideal" if target else "",
+                (new["wall"] <= target * ideal) if target else None,
             )
         )
+    rows = []
+    sequential = measured[(levels[0], new_kind)]["wall"]
+    names = {"jail": "v2, jail", "process": "v2, process mode", "old": "previous pool"}
+    for (concurrency, kind), m in sorted(measured.items(), key=lambda item: (item[0][0], item[0][1] != new_kind)):
+        naive = m["calls"] * latency / concurrency
         rows.append(
             (
-                m["concurrency"],
+                concurrency,
+                names[kind],
                 m["calls"],
                 m["in_flight"],
                 secs(m["wall"]),
                 secs(m["startup"]),
-                secs(ideal),
-                ratio(m["wall"], ideal, 2),
-                ratio(m["wall"] - m["startup"], ideal, 2),
+                secs(best(m)),
+                ratio(m["wall"], best(m), 2),
+                ratio(m["wall"], naive, 2),
                 ratio(sequential, m["wall"], 1),
                 f"{m['correct']}/{m['tasks']}",
                 f"{m['self_peak_kib'] / 1024:,.0f} MiB",
@@ -230,35 +271,37 @@ def run(ctx: Context) -> Section:
             table(
                 [
                     "concurrency",
+                    "sandbox",
                     "LLM calls",
                     "max in flight",
                     "wall",
                     "of which start-up",
-                    "ideal",
+                    "ideal (best schedule)",
                     "wall / ideal",
-                    "(wall − start-up) / ideal",
+                    "wall / (calls × latency / c)",
                     "speed-up vs concurrency 1",
                     "correct",
                     "peak RSS, evaluating process",
-                    "peak RSS, process + workers",
+                    "peak RSS, process + sandbox",
                 ],
                 rows,
             ),
-            "Wall time is `TaskSetAdapter.evaluate` from call to last result, sandbox start-up included "
-            "(a pool of min(concurrency, 64) warm workers); start-up is the time from the call to the first "
-            "LLM request: copying the toolset and starting every worker of the pool before the first task. Ideal = calls × latency / concurrency; a task's two "
-            f"completions are sequential, so with {tasks} tasks the best schedule is ceil(100 / c) × 2 × latency "
-            f"({', '.join(f'c={c}: {secs(-(-tasks // c) * 2 * latency)}' for c in levels)}). Memory: "
-            "the evaluating process's peak RSS (`VmHWM` of /proc/self/status, what `getrusage` "
-            "`ru_maxrss` reports for a process started from a small parent; a fresh process per level, server and "
-            "sandbox workers excluded), and the summed RSS of the process and its descendants from /proc, sampled every 0.25 s.",
+            "Wall time is `TaskSetAdapter.evaluate` from call to last result, sandbox start-up included (a pool of "
+            "min(concurrency, 64) sessions); start-up is the time from the call to the first LLM request: copying "
+            "the toolset and starting the pool (v2: the jail and its zygote, which then prepares sessions in the "
+            "background; the previous pool: every worker subprocess). Ideal = the best schedule, "
+            f"ceil({tasks} / c) × 2 × latency ({', '.join(f'c={c}: {secs(-(-tasks // c) * 2 * latency)}' for c in levels)}); "
+            "`calls × latency / c` is shown too: for c = 64 it is below what any schedule of "
+            f"{tasks} two-turn tasks can reach. Memory: the evaluating process's peak RSS (`VmHWM`; a fresh process "
+            "per measurement), and the summed RSS of the process and its descendants from /proc, sampled every "
+            "0.25 s (the jail's processes are descendants too).",
         ]
     )
     return section
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--worker":
-        worker(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    if len(sys.argv) in (5, 6) and sys.argv[1] == "--worker":
+        worker(sys.argv[2], sys.argv[3], int(sys.argv[4]), *sys.argv[5:])
     else:
         standalone(TITLE, run)

@@ -29,6 +29,7 @@ COMMANDS = {
     "review": "fnreg.commands.review:review_command",
     "runs": "fnreg.commands.runs:runs_command",
     "sync": "fnreg.commands.sync:sync_command",
+    "doctor": "fnreg.commands.doctor:doctor_command",
 }
 
 
@@ -69,6 +70,9 @@ def cli(repo: str | None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    from fnreg.hardening import make_undumpable
+
+    make_undumpable()  # no process of the same uid may read fnreg's environment (API keys) or memory
     try:
         cli.main(args=argv, prog_name="fnreg")
     except KeyboardInterrupt:  # pragma: no cover - interactive

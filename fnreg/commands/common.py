@@ -119,3 +119,26 @@ def make_client(registry: Registry, options: dict[str, Any], **extra: Any) -> LL
 
 def pop_llm_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {name: kwargs.pop(name, None) for name in LLM_OPTION_NAMES}
+
+
+SANDBOX_MODES = ("jail", "process", "auto")
+
+
+def sandbox_option(command):
+    """``--sandbox jail|process|auto`` for the commands that run learned code."""
+    return click.option(
+        "--sandbox",
+        "sandbox_mode",
+        type=click.Choice(SANDBOX_MODES),
+        help="Isolation of learned code: jail (bubblewrap; an error where it cannot start), process, "
+        "or auto: the jail where it starts (default; else [tool.fnreg] sandbox). See `fnreg doctor`.",
+    )(command)
+
+
+def sandbox_setting(root: Path, flag: str | None) -> str | None:
+    """The sandbox mode: the flag, else ``[tool.fnreg] sandbox``; None means auto."""
+    from fnreg.config import project_section
+    from fnreg.sandbox.config import SandboxConfig
+
+    value = flag or project_section(root, SandboxConfig).sandbox
+    return None if value == "auto" else value

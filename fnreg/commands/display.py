@@ -42,6 +42,10 @@ def eval_summary(result: EvalResult, title: str) -> Table:
     table.add_row("tokens", f"{usage.total_tokens:,} ({usage.calls} calls, {usage.cached_calls} cached)")
     table.add_row("cost", usage.cost_text())
     table.add_row("wall time", f"{result.wall_time:.1f} s")
+    sandbox = result.meta.get("sandbox")
+    if sandbox:
+        network = "network on ([sandbox] network = true)" if sandbox.get("network") else "no network"
+        table.add_row("sandbox", f"{sandbox.get('mode')}, {network}")
     if result.interrupted:
         table.add_row("interrupted", "yes: only finished tasks are counted")
     return table

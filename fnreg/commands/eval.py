@@ -9,7 +9,16 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from fnreg.commands.common import console, llm_options, make_client, open_registry, pop_llm_options, print_json
+from fnreg.commands.common import (
+    console,
+    llm_options,
+    make_client,
+    open_registry,
+    pop_llm_options,
+    print_json,
+    sandbox_option,
+    sandbox_setting,
+)
 from fnreg.commands.display import accuracy, eval_summary, task_progress
 from fnreg.evaluation import EvalResult, TaskSetAdapter, load_task_set, merge_results, shard, toolset_checkout
 
@@ -21,6 +30,7 @@ from fnreg.evaluation import EvalResult, TaskSetAdapter, load_task_set, merge_re
 @click.option("--shard", "shard_spec", metavar="I/N", help="Evaluate only the I-th of N deterministic slices.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write per-task results as JSON here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON instead of a table.")
+@sandbox_option
 @llm_options
 @click.pass_context
 def eval_command(
@@ -31,6 +41,7 @@ def eval_command(
     shard_spec: str | None,
     output: str | None,
     as_json: bool,
+    sandbox_mode: str | None,
     **kwargs,
 ) -> None:
     """Evaluate TASK (a task set under tasks/ or a path) and print accuracy, failures, tokens."""
@@ -38,7 +49,13 @@ def eval_command(
     task_set = load_task_set(task, registry.root)
     tasks = shard(task_set.split(split), shard_spec)
     client = make_client(registry, pop_llm_options(kwargs))
-    adapter = TaskSetAdapter(task_set, client, concurrency=client.settings.concurrency, package=registry.package)
+    adapter = TaskSetAdapter(
+        task_set,
+        client,
+        concurrency=client.settings.concurrency,
+        package=registry.package,
+        sandbox_mode=sandbox_setting(registry.root, sandbox_mode),
+    )
     started = time.monotonic()
     results, interrupted = [], False
     with toolset_checkout(registry, task_set.toolset, ref) as checkout, client:
@@ -65,6 +82,7 @@ def eval_command(
             "ref": ref or "working tree",
             "shard": shard_spec,
             "model": client.settings.model,
+            **({"sandbox": adapter.sandbox_record} if adapter.sandbox_record else {}),
         },
     )
     _emit(evaluation, f"{task_set.name} ({split}, {ref or 'working tree'})", output, as_json)

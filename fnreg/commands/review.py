@@ -9,7 +9,14 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from fnreg.commands.common import llm_options, make_client, open_registry, pop_llm_options
+from fnreg.commands.common import (
+    llm_options,
+    make_client,
+    open_registry,
+    pop_llm_options,
+    sandbox_option,
+    sandbox_setting,
+)
 from fnreg.commands.display import accuracy, task_progress
 from fnreg.errors import GitError, InputError
 from fnreg.evaluation import EvalResult, TaskSetAdapter, load_task_set, toolset_checkout
@@ -39,6 +46,7 @@ status = Console(stderr=True, highlight=False, soft_wrap=True)
 @click.option(
     "--head-results", type=click.Path(dir_okay=False, exists=True), help="The same for head; give both or neither."
 )
+@sandbox_option
 @llm_options
 @click.pass_context
 def review_command(ctx: click.Context, task: str, base: str, head: str | None, **kwargs) -> None:
@@ -63,7 +71,13 @@ def review_command(ctx: click.Context, task: str, base: str, head: str | None, *
         results = _read_results(kwargs["base_results"], kwargs["head_results"])
     else:
         client = make_client(registry, pop_llm_options(kwargs))
-        adapter = TaskSetAdapter(task_set, client, concurrency=client.settings.concurrency, package=registry.package)
+        adapter = TaskSetAdapter(
+            task_set,
+            client,
+            concurrency=client.settings.concurrency,
+            package=registry.package,
+            sandbox_mode=sandbox_setting(registry.root, kwargs["sandbox_mode"]),
+        )
         tasks = task_set.split(kwargs["split"])
         with client:
             results = {

@@ -7,7 +7,15 @@ from dataclasses import replace
 import click
 from rich.table import Table
 
-from fnreg.commands.common import console, llm_options, make_client, open_registry, pop_llm_options
+from fnreg.commands.common import (
+    console,
+    llm_options,
+    make_client,
+    open_registry,
+    pop_llm_options,
+    sandbox_option,
+    sandbox_setting,
+)
 from fnreg.commands.display import TrainDisplay, run_summary
 from fnreg.evaluation import load_task_set
 from fnreg.training import prepare_run, project_run, settings_from_project
@@ -44,6 +52,7 @@ from fnreg.training.report import write_report
     "--push", is_flag=True, help="Push the branch and notes after every epoch (a killed CI job loses nothing)."
 )
 @click.option("--remote", default="origin", show_default=True, help="The git remote to push to and resume from.")
+@sandbox_option
 @llm_options
 @click.pass_context
 def train_command(ctx: click.Context, task: str, **kwargs) -> None:
@@ -58,6 +67,7 @@ def train_command(ctx: click.Context, task: str, **kwargs) -> None:
     always_pr, push, remote = kwargs.pop("always_pr"), kwargs.pop("push"), kwargs.pop("remote")
     optimizer_model = kwargs.pop("optimizer_model")
     kwargs["test"] = kwargs.pop("test_split")
+    kwargs["sandbox"] = sandbox_setting(registry.root, kwargs.pop("sandbox_mode"))
     config, options = settings_from_project(registry.root, **kwargs, concurrency=llm_flags["concurrency"])
     if dry_run:
         _dry_run(registry, task, config, options, llm_flags, optimizer_model)

@@ -26,7 +26,7 @@ from fnreg.llm import LLMClient
 from fnreg.registry import Registry
 from fnreg.registry.toolset import Toolset, load_toolset
 from fnreg.sandbox import Limits, Sandbox
-from fnreg.sandbox.scratch import scratch_directory, sweep_stale
+from fnreg.sandbox.scratch import remove_scratch, scratch_directory, sweep_stale
 
 
 class Adapter(Protocol):
@@ -48,6 +48,10 @@ class TaskSetAdapter:
     agent_limits: AgentLimits = field(default_factory=AgentLimits)
     sandbox_limits: Limits = field(default_factory=Limits)
     model: str | None = None
+    #: "jail", "process" or None (the jail where it starts); see :class:`fnreg.sandbox.Sandbox`.
+    sandbox_mode: str | None = None
+    #: How the last evaluation isolated learned code: ``{"mode": "jail", "network": False}``.
+    sandbox_record: dict[str, Any] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         if self.task_set.agent not in AGENTS:
@@ -83,7 +87,11 @@ class TaskSetAdapter:
             toolset=self.task_set.toolset if has_toolset else None,
             limits=self.sandbox_limits,
             size=max(1, min(self.concurrency, len(tasks), 64)),
+            mode=self.sandbox_mode,
+            network=self.task_set.network,
+            wait=False,  # the jail starts during the tasks' first LLM turn
         )
+        self.sandbox_record = {"mode": sandbox.mode, "network": sandbox.network}
         solve = partial(
             run_one,
             agent=self.make_agent(),
@@ -122,7 +130,7 @@ def staged_package(checkout: Path, package: str, toolset: str) -> Iterator[Path]
             path.chmod(0o755 if path.is_dir() else 0o644)
         yield folder
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_scratch(folder)
 
 
 @contextmanager

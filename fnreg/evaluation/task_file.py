@@ -14,6 +14,18 @@ from fnreg.evaluation.lookup import check_evaluator_spec
 DEFAULT_PROMPT = "{question}"
 
 
+class SandboxTable(BaseModel):
+    """``[sandbox]`` of task.toml: what learned code may reach while the task set is evaluated."""
+
+    model_config = ConfigDict(**TABLE_CONFIG)
+
+    network: bool = Field(
+        False,
+        description="Let learned code use the network (web tools); off by default, and reports say when on.",
+        json_schema_extra={"expects": "true or false"},
+    )
+
+
 class TaskFile(BaseModel):
     """``tasks/<name>/task.toml``; see ``tasks/README.md``."""
 
@@ -59,6 +71,9 @@ class TaskFile(BaseModel):
         None, ge=1, description="Seeded sample of the test rows.", json_schema_extra={"expects": "a positive integer"}
     )
     seed: int = Field(0, description="Seed of the samples.", json_schema_extra={"expects": "an integer"})
+    sandbox: SandboxTable = Field(
+        default_factory=SandboxTable, description="The [sandbox] table.", json_schema_extra={"expects": "a table"}
+    )
 
     @field_validator("toolset")
     @classmethod

@@ -107,6 +107,8 @@ class TaskSet:
     test_size: int | None = None
     seed: int = 0
     description: str = ""
+    #: ``[sandbox] network = true``: learned code may use the network (for web tools); off by default.
+    network: bool = False
     # Not init fields, so dataclasses.replace() starts with an empty cache.
     _cache: dict[str, list[Task]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
@@ -318,6 +320,7 @@ def _parse_task_file(path: Path) -> TaskSet:
         test_size=spec.test_size,
         seed=spec.seed,
         description=spec.description,
+        network=spec.sandbox.network,
     )
 
 

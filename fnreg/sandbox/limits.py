@@ -35,6 +35,11 @@ class Limits:
     """Processes and threads the learned code may add to the worker (RLIMIT_NPROC); a fork
     bomb gets ``BlockingIOError: [Errno 11] Resource temporarily unavailable`` past it."""
 
+    tmp_bytes: int = 256 * MiB
+    """Size of each session's private tmpfs /tmp (and /dev/shm) in jail mode; writing past it
+    raises ``OSError: [Errno 28] No space left on device``. Its pages count against the
+    machine's memory, not against ``memory_bytes``."""
+
     output_chars: int = 20_000
     """Characters of captured stdout+stderr (and of the returned value) handed back; the rest is
     replaced by a marker ``... [output truncated: N more characters]``."""
@@ -44,6 +49,6 @@ class Limits:
             value = getattr(self, field.name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 raise ValueError(f"Limits.{field.name} must be a positive number, got {value!r}")
-        for name in ("memory_bytes", "file_size_bytes", "max_processes", "output_chars"):
+        for name in ("memory_bytes", "file_size_bytes", "max_processes", "output_chars", "tmp_bytes"):
             if not isinstance(getattr(self, name), int):
                 raise ValueError(f"Limits.{name} must be an integer, got {getattr(self, name)!r}")

@@ -11,6 +11,7 @@ from fnreg.config import SECTION_CONFIG, TABLE_CONFIG, project_section
 from fnreg.llm.config import LLMConfig
 from fnreg.optimizer.config import OptimizerConfig
 from fnreg.registry.config import RegistryConfig
+from fnreg.sandbox.config import SandboxConfig
 
 #: Tasks a training run evaluates at once unless ``concurrency`` is set (fewer than LLM requests:
 #: each task holds a sandbox worker).
@@ -49,7 +50,7 @@ class TrainingConfig(BaseModel):
     )
 
 
-class ProjectConfig(TrainingConfig, OptimizerConfig, AgentConfig, LLMConfig, RegistryConfig):
+class ProjectConfig(TrainingConfig, SandboxConfig, OptimizerConfig, AgentConfig, LLMConfig, RegistryConfig):
     """The whole ``[tool.fnreg]`` table: every section; a key none declares is a typo."""
 
     model_config = ConfigDict(**TABLE_CONFIG)

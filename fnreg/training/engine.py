@@ -262,7 +262,11 @@ class Trainer:
             yield TaskFinished(epoch, phase, result, len(results), len(tasks), sum(r.correct for r in results))
         order = {t.id: i for i, t in enumerate(tasks)}
         results.sort(key=lambda r: order[r.task_id])
-        evaluation = EvalResult(results, time.monotonic() - started, meta={"phase": phase, "epoch": epoch})
+        meta: dict[str, Any] = {"phase": phase, "epoch": epoch}
+        sandbox = getattr(self.adapter, "sandbox_record", None)  # how learned code was isolated
+        if sandbox:
+            meta["sandbox"] = dict(sandbox)
+        evaluation = EvalResult(results, time.monotonic() - started, meta=meta)
         yield EvaluationFinished(epoch, phase, evaluation)
         return evaluation
 

@@ -43,6 +43,8 @@ class RunOptions:
     agent_limits: AgentLimits = field(default_factory=AgentLimits)
     #: Tasks evaluated at once.
     concurrency: int = TRAIN_TASKS_AT_ONCE
+    #: Isolation of learned code: "jail", "process" or None (the jail where it starts).
+    sandbox: str | None = None
 
 
 def settings_from_project(root: Path, **flags: Any) -> tuple[TrainConfig, RunOptions]:
@@ -58,6 +60,7 @@ def settings_from_project(root: Path, **flags: Any) -> tuple[TrainConfig, RunOpt
         prompt_budget=values["prompt_budget"],
         agent_limits=limits,
         concurrency=values["concurrency"],
+        sandbox=None if values["sandbox"] == "auto" else values["sandbox"],
     )
     if options.max_actions < 1:
         raise ValueError("max_actions must be at least 1")
@@ -97,7 +100,12 @@ def prepare_run(
         workspace = Workspace.new(main, task_set.toolset, run=run)
     client = client or LLMClient(llm)
     adapter = TaskSetAdapter(
-        task_set, client, concurrency=options.concurrency, package=main.package, agent_limits=options.agent_limits
+        task_set,
+        client,
+        concurrency=options.concurrency,
+        package=main.package,
+        agent_limits=options.agent_limits,
+        sandbox_mode=options.sandbox,
     )
     optimizer = AgentOptimizer(client, max_actions=options.max_actions, prompt_budget=options.prompt_budget)
     return Trainer(workspace, task_set, adapter, optimizer, config, usage=client.usage)

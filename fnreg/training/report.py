@@ -40,6 +40,8 @@ class EpochRow:
     reasons: list[str] = field(default_factory=list)
     rejected: int = 0
     usage: Usage = field(default_factory=Usage)
+    #: How learned code was isolated in this epoch's evaluation: {"mode": ..., "network": ...}.
+    sandbox: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -64,6 +66,16 @@ class Report:
     def usage(self) -> Usage:
         """The whole run's: every epoch and the test evaluation (the tag and the summary say the same)."""
         return sum((row.usage for row in self.rows), self.test_usage)
+
+    @property
+    def sandbox_text(self) -> str | None:
+        """How learned code ran, e.g. ``jail, no network``; says so when any epoch had network."""
+        modes = sorted({row.sandbox["mode"] for row in self.rows if row.sandbox.get("mode")})
+        if not modes:
+            return None
+        network = [row.epoch for row in self.rows if row.sandbox.get("network")]
+        where = "with network access ([sandbox] network = true in task.toml)" if network else "no network"
+        return f"{' and '.join(modes)}, {where}"
 
 
 def build_report(registry: Registry, run: str) -> Report:
@@ -134,6 +146,7 @@ def _row(git, epoch: EpochRecord) -> EpochRow:
         reasons=reasons,
         rejected=len(note.rejected) if note else 0,
         usage=note.total_usage if note else Usage(),
+        sandbox=dict(note.results.meta.get("sandbox") or {}) if note else {},
     )
 
 
@@ -250,6 +263,8 @@ def render_markdown(report: Report, image: str | None = CURVE_FILE, task: str | 
         f"cost {report.usage.cost_text()}.",
         "",
     ]
+    if report.sandbox_text:
+        lines += [f"Learned code ran in the sandbox: {report.sandbox_text}.", ""]
     lines += _mermaid(report)
     if image:
         lines += [f"![learning curve]({image})", ""]

@@ -17,6 +17,7 @@ import pytest
 from fnreg.errors import FnregError
 from fnreg.evaluation import EvalResult, TaskSetAdapter, load_task_set, merge_results, shard
 from fnreg.llm import LLMClient, LLMSettings
+from fnreg.sandbox.jail import jail_support
 from fnreg.testing.scripted_agent import agent_policy
 from fnreg.testing.server import ChatServer, text
 from fnreg.testing.demo import DEMO_TASK
@@ -103,11 +104,15 @@ def test_eval_command_with_shards_and_merge(demo_repo: Path, tmp_path: Path):
                 f"{i}/2",
                 "--output",
                 str(tmp_path / f"shard{i}.json"),
+                *(["--sandbox", "process"] if i == 2 else []),
             )
             assert shard_run.returncode == 0, shard_run.stderr
             assert "accuracy" in shard_run.stdout
     report = json.loads(full.stdout)
     assert report["score"] == 3 / 8 and report["total"] == 8
+    # Each run records how learned code was isolated: the jail by default where it starts.
+    assert report["sandbox"] == {"mode": "jail" if jail_support().available else "process", "network": False}
+    assert json.loads((tmp_path / "shard2.json").read_text())["sandbox"] == {"mode": "process", "network": False}
     merged = fnreg(demo_repo, "eval-merge", str(tmp_path / "shard1.json"), str(tmp_path / "shard2.json"), "--json")
     assert merged.returncode == 0, merged.stderr
     merged_report = json.loads(merged.stdout)
