@@ -31,6 +31,7 @@ BENCHMARKS = [
     "registry_scale",
     "resume_cost",
     "sandbox_escapes",
+    "serve_calls",
     "cli_startup",
 ]
 

@@ -1,4 +1,4 @@
-"""8. Command start-up: fnreg's quick commands, cold, against ``python -c "import click"``.
+"""9. Command start-up: fnreg's quick commands, cold, against ``python -c "import click"``.
 
 Every figure is a fresh interpreter (``python -m fnreg ...``), the way a user or a script runs
 fnreg. Rounds interleave the baseline and every command, so load on the shared machine falls

@@ -123,9 +123,6 @@ def describe(model: type[BaseModel], problem: Mapping[str, Any], table: str | No
         model, loc = _submodel(model, loc[0]), loc[1:]  # type: ignore[assignment]
     key = loc[0] if loc else ""
     field = model.model_fields.get(key)
-    nested = field.annotation if field is not None else None
-    if len(loc) > 1 and isinstance(nested, type) and hasattr(nested, "model_fields"):  # a sub-table: [sandbox]
-        return describe(nested, {**problem, "loc": tuple(loc[1:])}, f"[{key}]")
     extra = (field.json_schema_extra if field is not None and isinstance(field.json_schema_extra, dict) else {}) or {}
     kind, value = problem["type"], problem.get("input")
     if kind == "extra_forbidden":

@@ -30,6 +30,7 @@ COMMANDS = {
     "runs": "fnreg.commands.runs:runs_command",
     "sync": "fnreg.commands.sync:sync_command",
     "doctor": "fnreg.commands.doctor:doctor_command",
+    "serve": "fnreg.commands.serve:serve_command",
 }
 
 

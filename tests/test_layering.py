@@ -11,19 +11,56 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "fnreg"
 
-LAYERS = ("registry", "sandbox", "llm", "agents", "evaluation", "optimizer", "training", "compat", "serve", "commands")
+LAYERS = (
+    "registry",
+    "sandbox",
+    "llm",
+    "agents",
+    "evaluation",
+    "optimizer",
+    "training",
+    "compat",
+    "serve",
+    "adapters",
+    "commands",
+)
 GROUND = ("errors", "config", "version", "file_lock", "tables", "sqlite_db")
 
 #: importer package → packages it must never import.
 FORBIDDEN: dict[str, set[str]] = {
-    "registry": {"llm", "agents", "optimizer", "training", "evaluation", "commands", "compat", "serve", "sandbox"},
-    "sandbox": {"llm", "agents", "optimizer", "training", "evaluation", "commands", "compat", "serve"},
-    "llm": {"sandbox", "agents", "optimizer", "training", "evaluation", "commands", "compat", "serve", "registry"},
-    "agents": {"optimizer", "training", "evaluation", "commands", "compat", "serve"},
-    "evaluation": {"optimizer", "training", "commands", "compat", "serve"},
-    "optimizer": {"training", "evaluation", "agents", "sandbox", "commands", "compat", "serve"},
-    "training": {"commands", "compat", "serve"},
-    "compat": {"commands", "serve"},
+    "registry": {
+        "llm",
+        "agents",
+        "optimizer",
+        "training",
+        "evaluation",
+        "commands",
+        "compat",
+        "serve",
+        "adapters",
+        "sandbox",
+    },
+    "sandbox": {"llm", "agents", "optimizer", "training", "evaluation", "commands", "compat", "serve", "adapters"},
+    "llm": {
+        "sandbox",
+        "agents",
+        "optimizer",
+        "training",
+        "evaluation",
+        "commands",
+        "compat",
+        "serve",
+        "adapters",
+        "registry",
+    },
+    "agents": {"optimizer", "training", "evaluation", "commands", "compat", "serve", "adapters"},
+    "evaluation": {"optimizer", "training", "commands", "compat", "serve", "adapters"},
+    "optimizer": {"training", "evaluation", "agents", "sandbox", "commands", "compat", "serve", "adapters"},
+    "training": {"commands", "compat", "serve", "adapters"},
+    "compat": {"commands", "serve", "adapters"},
+    # Serving sits beside the CLI on the registry and the sandbox alone; the adapters on serving.
+    "serve": {"llm", "agents", "optimizer", "training", "evaluation", "commands", "compat", "adapters"},
+    "adapters": {"llm", "agents", "optimizer", "training", "evaluation", "commands", "compat"},
     "testing": {"commands"},
     **{ground: set(LAYERS) | {"testing"} for ground in GROUND},
 }

@@ -21,6 +21,7 @@ from fnreg.commands.common import (
 )
 from fnreg.commands.display import accuracy, eval_summary, task_progress
 from fnreg.evaluation import EvalResult, TaskSetAdapter, load_task_set, merge_results, shard, toolset_checkout
+from fnreg.sandbox.config import sandbox_limits
 
 
 @click.command("eval")
@@ -55,6 +56,7 @@ def eval_command(
         concurrency=client.settings.concurrency,
         package=registry.package,
         sandbox_mode=sandbox_setting(registry.root, sandbox_mode),
+        sandbox_limits=sandbox_limits(registry.root),
     )
     started = time.monotonic()
     results, interrupted = [], False

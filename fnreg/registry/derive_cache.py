@@ -21,7 +21,7 @@ from fnreg.registry.derived import DerivedFunction
 from fnreg.sqlite_db import open_database
 
 #: Bump when derivation changes, so older entries are not served.
-VERSION = "2"  # 2: parameter descriptions from Google, NumPy and reST docstrings
+VERSION = "3"  # 2: parameter descriptions from Google, NumPy and reST docstrings; 3: return types
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS derived (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 #: Waiting longer than deriving again would take is pointless.
@@ -79,6 +79,7 @@ def _encode(derived: DerivedFunction) -> str:
             "parameters": derived.parameters,
             "requires": list(derived.requires),
             "warnings": list(derived.warnings),
+            "returns": derived.returns,
         }
     )
 
@@ -91,4 +92,5 @@ def _decode(value: str) -> DerivedFunction:
         parameters=data["parameters"],
         requires=tuple(data["requires"]),
         warnings=tuple(data["warnings"]),
+        returns=data.get("returns"),
     )

@@ -27,3 +27,6 @@ class DerivedFunction:
     requires: tuple[str, ...] = ()
     #: Things a reviewer should know (unsupported annotations, ``*args``...); never fatal.
     warnings: tuple[str, ...] = field(default=())
+    #: JSON schema of the return annotation; None when there is none or it is not a JSON type
+    #: (``Any``, a class...). Served tools declare it as their output schema.
+    returns: dict[str, Any] | None = None

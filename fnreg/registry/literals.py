@@ -10,11 +10,13 @@ from typing import Any
 def py_literal(value: Any) -> str:
     """Python source for a JSON value (``true`` → ``True``), stable and readable."""
     if isinstance(value, str):
-        # Readable unicode, but invisible format/control characters as escapes a reviewer can see.
+        # Readable unicode, but invisible format/control characters as escapes a reviewer can see,
+        # and U+2028/U+2029 too: libcst's tokenizer ends a line at them, even inside a string.
         text = json.dumps(value, ensure_ascii=False)
         if text.isascii():  # json.dumps already escaped ASCII control characters
             return text
-        return "".join(_escape(c) if unicodedata.category(c) in ("Cc", "Cf", "Cs") else c for c in text)
+        hidden = ("Cc", "Cf", "Cs", "Zl", "Zp")
+        return "".join(_escape(c) if unicodedata.category(c) in hidden else c for c in text)
     if isinstance(value, (bool, int, float)) or value is None:
         return repr(value)
     if isinstance(value, list):

@@ -152,17 +152,30 @@ class Registry:
         names = [toolset] if toolset else sorted(set(self.toolsets(ref1)) | set(self.toolsets(ref2)))
         return {name: _function_changes(self.toolset(name, ref1), self.toolset(name, ref2)) for name in names}
 
-    def export(self, toolset: str, ref: str, dest: Path) -> Path:
+    def export(self, toolset: str, ref: str | None, dest: Path) -> Path:
         """Write the toolset as it is at ``ref`` (and its package ``__init__``) under ``dest``.
 
-        Straight from git objects, for running a toolset at an old ref without a checkout.
-        Files are world-readable because the sandbox may run them as another user.
+        Straight from git objects, for running a toolset at an old ref without a checkout;
+        ``ref=None`` copies the working tree's files instead (a snapshot that later edits do
+        not change). Files are world-readable because the sandbox may run them as another user.
         """
-        commit = self.git.resolve(ref)
-        package_init = self.git.read_file(commit, f"{self.package}/__init__.py") or PACKAGE_INIT.encode()
+        base = self.toolset_path(toolset)
+        if ref is None:
+            init = self.root / self.package / "__init__.py"
+            package_init = init.read_bytes() if init.is_file() else PACKAGE_INIT.encode()
+            folder = self.root / base
+            members = (
+                {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file() and not p.is_symlink()}
+                if folder.is_dir()
+                else {}
+            )
+        else:
+            commit = self.git.resolve(ref)
+            package_init = self.git.read_file(commit, f"{self.package}/__init__.py") or PACKAGE_INIT.encode()
+            members = self.git.read_dir(commit, base)
         files = {f"{self.package}/__init__.py": package_init}
-        for name, data in self.git.read_dir(commit, self.toolset_path(toolset)).items():
-            files[f"{self.toolset_path(toolset)}/{name}"] = data
+        for name, data in members.items():
+            files[f"{base}/{name}"] = data
         for relative, data in files.items():
             target = dest / relative
             target.parent.mkdir(parents=True, exist_ok=True)

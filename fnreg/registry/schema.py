@@ -76,6 +76,7 @@ def describe_function(func: cst.FunctionDef, requires: tuple[str, ...] = ()) -> 
         parameters=parameters,
         requires=requires,
         warnings=tuple(warnings),
+        returns=_derive_returns(func),
     )
 
 
@@ -152,6 +153,16 @@ def _derive_parameters(func: cst.FunctionDef, warnings: list[str], documented: d
                 prop["default"] = _jsonable(default)
         properties[pname] = prop
     return {"type": "object", "properties": properties, "required": required}
+
+
+def _derive_returns(func: cst.FunctionDef) -> dict[str, Any] | None:
+    if func.returns is None:
+        return None
+    try:
+        schema = annotation_schema(func.returns.annotation)
+    except SchemaError:
+        return None  # an unsupported return type only means no output schema: no warning
+    return schema or None
 
 
 def _param_schema(param: cst.Param, warnings: list[str]) -> dict[str, Any]:

@@ -40,6 +40,8 @@ class FunctionInfo:
     source: str
     #: Reviewer notes from schema derivation (unsupported annotations...).
     warnings: tuple[str, ...] = ()
+    #: JSON schema of the return annotation, when it is a JSON type (else None).
+    returns: dict[str, Any] | None = None
 
     def openai_tool(self) -> dict[str, Any]:
         """This function in the OpenAI ``tools`` format."""
@@ -56,6 +58,7 @@ class FunctionInfo:
             "requires": list(self.requires),
             "path": self.path,
             "warnings": list(self.warnings),
+            "returns": self.returns,
         }
 
 
@@ -140,6 +143,7 @@ def load_toolset(
             path=f"{base_path}/{func_name}.py",
             source=sources[func_name],
             warnings=result.warnings,
+            returns=copy.deepcopy(result.returns),
         )
         for func_name, result in derived.items()
     }

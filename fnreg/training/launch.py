@@ -25,6 +25,7 @@ from fnreg.llm import LLMClient, LLMSettings, count_message_tokens
 from fnreg.optimizer import AgentOptimizer
 from fnreg.optimizer.config import OptimizerConfig
 from fnreg.registry import Registry
+from fnreg.sandbox.config import sandbox_limits
 from fnreg.training.config import TRAIN_TASKS_AT_ONCE, load_project_config
 from fnreg.training.engine import TrainConfig, Trainer
 from fnreg.training.workspace import Workspace
@@ -106,6 +107,7 @@ def prepare_run(
         package=main.package,
         agent_limits=options.agent_limits,
         sandbox_mode=options.sandbox,
+        sandbox_limits=sandbox_limits(main.root),
     )
     optimizer = AgentOptimizer(client, max_actions=options.max_actions, prompt_budget=options.prompt_budget)
     return Trainer(workspace, task_set, adapter, optimizer, config, usage=client.usage)

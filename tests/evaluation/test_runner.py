@@ -19,7 +19,7 @@ from fnreg.evaluation import EvalResult, TaskSetAdapter, load_task_set, merge_re
 from fnreg.llm import LLMClient, LLMSettings
 from fnreg.sandbox.jail import jail_support
 from fnreg.testing.scripted_agent import agent_policy
-from fnreg.testing.server import ChatServer, text
+from fnreg.testing.server import ChatServer, text, tool_call
 from fnreg.testing.demo import DEMO_TASK
 from tests.conftest import git
 
@@ -199,3 +199,34 @@ def test_eval_at_an_old_ref_reads_git_objects(demo_repo: Path):
     assert result.returncode == 0, result.stderr
     assert "percent_of" in called  # the function existed at HEAD~1 only
     assert os.listdir(demo_repo / "registry" / "demo") == ["__init__.py"]
+
+
+def test_eval_applies_the_sandbox_limits_of_pyproject(demo_repo: Path):
+    from fnreg.registry import Registry
+
+    (demo_repo / "pyproject.toml").write_text("[tool.fnreg.limits]\nwall_seconds = 1\n")
+    Registry(demo_repo).apply(
+        {
+            "action": "add_function",
+            "name": "slow",
+            "description": "Take a long time.",
+            "arguments": "{}",
+            "packages": "",
+            "code": "import time\ntime.sleep(60)\nreturn 'done'",
+        },
+        toolset="demo",
+    )
+
+    def policy(request: dict) -> object:
+        if request["messages"][-1]["role"] == "tool":
+            return text("\\boxed{1}")
+        return tool_call("slow", {})
+
+    with ChatServer(policy=policy) as server:
+        started = time.monotonic()
+        result = fnreg(demo_repo, "eval", "demo", "--split", "train", "--shard", "1/8", "--base-url", server.base_url)
+        elapsed = time.monotonic() - started
+        tool_results = [m["content"] for r in server.requests for m in r["messages"] if m["role"] == "tool"]
+    assert result.returncode == 0, result.stderr
+    assert tool_results and tool_results[0].startswith("TimeoutError: call exceeded 1 s wall clock")
+    assert elapsed < 25  # not the 60 s the function wanted, nor the default 30 s limit

@@ -79,6 +79,27 @@ def test_derive_never_imports_the_module(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.parametrize(
+    "annotation, returns",
+    [
+        ("-> str", {"type": "string"}),
+        ("-> int", {"type": "integer"}),
+        ("-> dict[str, float]", {"type": "object", "additionalProperties": {"type": "number"}}),
+        ("-> list[int]", {"type": "array", "items": {"type": "integer"}}),
+        ("-> Optional[str]", {"type": ["string", "null"]}),
+        ('-> Annotated[float, "The total."]', {"type": "number", "description": "The total."}),
+        ("-> Any", None),  # not a JSON type: no output schema
+        ("-> Path", None),
+        ("", None),
+    ],
+)
+def test_return_annotations_are_derived_when_they_are_json_types(annotation: str, returns):
+    source = f'def f(a: int) {annotation}:\n    """Doc."""\n    return a\n'
+    derived = derive_function(source, "f")
+    assert derived.returns == returns
+    assert not derived.warnings  # an unsupported return type only means no output schema
+
+
 def test_missing_function_is_an_error():
     with pytest.raises(ValueError, match="no top-level function `g`"):
         derive_function("def f():\n    pass\n", "g")
