@@ -44,7 +44,9 @@ FNREG = [sys.executable, "-m", "fnreg"]
 # (nothing here reads them; black would make building 10,000 commits take a minute).
 NO_WRAP = black.Mode(line_length=10**6)
 # The same fields Git.log asks for: sha, parents, time, subject, body, trailers.
-GIT_LOG_FORMAT = "--format=%H%x1f%P%x1f%ct%x1f%s%x1f%b%x1f%(trailers:only,unfold)%x1e"
+GIT_LOG_FORMAT = (
+    "--format=%H%x1f%P%x1f%ct%x1f%s%x1f%b%x1f%(trailers:only,unfold,separator=%x1d,key_value_separator=%x1c)%x1e"
+)
 
 
 def function_source(name: str, i: int) -> str:

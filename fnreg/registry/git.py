@@ -19,7 +19,6 @@ import shutil
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import overload
 
@@ -28,6 +27,8 @@ from fnreg.errors import GitError
 NOTES_REF = "fnreg"
 _FIELD = "%x1f"
 _RECORD = "%x1e"
+# Trailers as key \x1c value, separated by \x1d: split by git, not parsed line by line here.
+_TRAILERS = "%(trailers:only,unfold,separator=%x1d,key_value_separator=%x1c)"
 _IN_PROGRESS = {
     "MERGE_HEAD": "a merge",
     "REBASE_HEAD": "a rebase",
@@ -100,6 +101,10 @@ class CommitInfo:
     parents: tuple[str, ...] = ()
     timestamp: int = 0
 
+    def __post_init__(self) -> None:
+        # Reading a long history asks each commit for several trailers: one pass, then lookups.
+        object.__setattr__(self, "_last_values", {k.lower(): v for k, v in self.trailers})
+
     def trailer(self, key: str) -> str | None:
         """The last value of trailer ``key`` (any case), if present."""
         return self._last_values.get(key.lower())
@@ -107,11 +112,6 @@ class CommitInfo:
     def trailer_values(self, key: str) -> list[str]:
         key = key.lower()
         return [v for k, v in self.trailers if k.lower() == key]
-
-    @cached_property
-    def _last_values(self) -> dict[str, str]:
-        # Reading a long history asks each commit for several trailers: one pass, then lookups.
-        return {k.lower(): v for k, v in self.trailers}
 
 
 class Git:
@@ -493,7 +493,7 @@ class Git:
         self, revisions: Sequence[str] = ("HEAD",), paths: Iterable[str] = (), *, max_count: int | None = None
     ) -> list[CommitInfo]:
         """Commits newest first, with their trailers parsed by git itself."""
-        fmt = _FIELD.join(["%H", "%P", "%ct", "%s", "%b", "%(trailers:only,unfold)"]) + _RECORD
+        fmt = _FIELD.join(["%H", "%P", "%ct", "%s", "%b", _TRAILERS]) + _RECORD
         args = ["log", f"--format={fmt}", *revisions]
         if max_count is not None:
             args.append(f"--max-count={max_count}")
@@ -530,11 +530,8 @@ def blob_id(data: bytes) -> str:
 def _parse_record(record: str) -> CommitInfo:
     # Only newlines are stripped: str.strip() would also eat the \x1f separators.
     sha, parents, timestamp, subject, body, trailer_text = record.strip("\n").split("\x1f")
-    trailers = []
-    for line in trailer_text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep:
-            trailers.append((key.strip(), value.strip()))
+    pairs = (item.partition("\x1c") for item in trailer_text.split("\x1d") if item)
+    trailers = [(key, value) for key, sep, value in pairs if sep]
     return CommitInfo(
         sha=sha,
         subject=subject,
