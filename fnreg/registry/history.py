@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from fnreg.registry.actions import Action
 from fnreg.registry.git import CommitInfo, Git
+
+if TYPE_CHECKING:
+    from fnreg.registry.actions import Action
 
 RUN = "Fnreg-Run"
 TOOLSET = "Fnreg-Toolset"
@@ -148,7 +150,7 @@ class LogEntry:
             "run": self.run,
             "epoch": self.epoch,
             "tags": list(self.tags),
-            "trailers": [list(t) for t in self.commit.trailers],
+            "trailers": self.commit.trailers,  # JSON writes the pairs as arrays
         }
 
 

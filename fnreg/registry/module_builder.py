@@ -20,7 +20,6 @@ The toolset's generated ``__init__.py`` is :mod:`~fnreg.registry.init_module`'s.
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +28,7 @@ import libcst as cst
 from fnreg.errors import ActionError
 from fnreg.registry.actions import Action
 from fnreg.registry.init_module import INIT_MARKER, PACKAGE_INIT, build_init
+from fnreg.registry.literals import py_literal
 from fnreg.registry.policy import ImportTimePolicy, module_bindings
 from fnreg.registry.schema import (
     DerivedFunction,
@@ -36,11 +36,11 @@ from fnreg.registry.schema import (
     annotation_for,
     canonical_schema,
     clean_description,
-    derive_function,
+    describe_function,
 )
 from fnreg.registry.signature import TYPING_NAMES, check_signature_names, docstring_literal, fit_function
 from fnreg.registry.source_shape import SourceTooDeep, check_shape
-from fnreg.registry.syntax import is_docstring, is_import_line, py_literal
+from fnreg.registry.syntax import is_docstring, is_import_line
 
 if TYPE_CHECKING:
     import black
@@ -74,11 +74,12 @@ def _build(action: Action, mode: black.Mode | None, where: str) -> BuiltModule:
     effective = dict(action.parameters, properties=dict(action.parameters["properties"]))
     main = fit_function(parts.main, module, action, effective, where, synthesised=parts.synthesised)
     check_signature_names(module_bindings(cst.Module(body=[*parts.future, *parts.imports, *parts.others])), main, where)
-    text = _assemble(module, parts, main, action, effective)
-    source = _format(text, mode, where)
-    _check_compiles(source, where)
-    derived = _derive(source, action.name, where)
+    # What the LLM will be told, read back from the def as written: black, next, changes layout
+    # only (the tests read the formatted source back and find the same).
+    derived = _derive(main, action, where)
     _check_round_trip(derived, action, effective, where)
+    source = _format(_assemble(module, parts, main, action, effective), mode, where)
+    _check_compiles(source, where)
     return BuiltModule(name=action.name, source=source, derived=derived)
 
 
@@ -276,7 +277,6 @@ def _format(text: str, mode: black.Mode | None, where: str) -> str:
 
 def _check_compiles(source: str, where: str) -> None:
     try:
-        compile(source, f"<{where}>", "exec", flags=ast.PyCF_ONLY_AST | 0, dont_inherit=True)
         compile(source, f"<{where}>", "exec", dont_inherit=True)
     except SyntaxError as exc:
         raise ActionError(f"{where}: the module does not compile: {exc.msg} (line {exc.lineno})") from None
@@ -284,9 +284,9 @@ def _check_compiles(source: str, where: str) -> None:
         raise ActionError(f"{where}: the module does not compile: {exc}") from None
 
 
-def _derive(source: str, name: str, where: str) -> DerivedFunction:
+def _derive(main: cst.FunctionDef, action: Action, where: str) -> DerivedFunction:
     try:
-        return derive_function(source, name)
+        return describe_function(main, tuple(action.packages))
     except SchemaError as exc:
         raise ActionError(f"{where}: {exc}") from None
 
