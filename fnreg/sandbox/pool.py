@@ -347,8 +347,10 @@ class _Child:
                     self.close()
                     raise SandboxError(f"a sandbox session did not start within {timeout:g} s")
                 self._timeout(timeout)
-            self._socket.settimeout(remaining)
             try:
+                # Inside the try: another thread may have closed the socket meanwhile (a call's
+                # thread seeing its session end while an exit handler ends the same session).
+                self._socket.settimeout(remaining)
                 chunk = self._socket.recv(1 << 16)
             except TimeoutError:
                 continue
