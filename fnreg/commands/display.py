@@ -89,6 +89,7 @@ class TrainDisplay:
             "baseline": "baseline",
             "best": "best set",
             "candidate": "candidate",
+            "val": "validation",
             "test": "test split",
             "test_start": "start on test",
         }[event.phase]
@@ -121,11 +122,16 @@ class TrainDisplay:
         verdict = {
             "baseline": "[bold]baseline[/]",
             "improved": "[bold green]improved: kept[/]",
+            "kept": "[green]no improvement: kept (ties keep / no roll-back)[/]",
             "rolled_back": "[bold red]no improvement: rolled back[/]",
             "no_change": "[yellow]no action: nothing to evaluate[/]",
         }[event.decision]
+        val = ""
+        if event.val_score is not None:
+            best_val = f" (best {event.best_val_score:.1%})" if event.best_val_score is not None else ""
+            val = f", val {event.val_score:.1%}{best_val}"
         self.console.print(
-            f"epoch {event.epoch}: train {event.score:.1%} (best {event.best_score:.1%}) {verdict} "
+            f"epoch {event.epoch}: train {event.score:.1%} (best {event.best_score:.1%}){val} {verdict} "
             f"[dim]· {usage_text(event.usage)} · patience {event.patience_used}[/]"
         )
 
@@ -141,7 +147,8 @@ def run_summary(finished, report_hint: str | None = None) -> Table:
         "finished": "already finished",
     }
     table.add_row("stopped", reasons[finished.reason])
-    table.add_row("best", f"epoch {finished.best_epoch}: train {finished.best_score:.1%}")
+    val = f", val {finished.best_val_score:.1%}" if finished.best_val_score is not None else ""
+    table.add_row("best", f"epoch {finished.best_epoch}: train {finished.best_score:.1%}{val}")
     if finished.test_score is not None:
         table.add_row("test", f"{finished.test_score:.1%}")
     table.add_row("branch", finished.branch)

@@ -8,6 +8,7 @@ the task set names, and judges answers with its evaluator.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -59,13 +60,18 @@ class TaskSetAdapter:
         self.check = self.task_set.load_evaluator()
 
     def make_agent(self) -> Agent:
+        """The task set's agent; its ``system_prompt`` and ``max_turns`` win over the run's defaults."""
         cls = AGENTS[self.task_set.agent]
+        limits = self.agent_limits
+        if self.task_set.max_turns is not None:
+            limits = dataclasses.replace(limits, max_turns=self.task_set.max_turns)
         return cls(
             self.client,
-            limits=self.agent_limits,
+            limits=limits,
             model=self.model,
             package=self.package,
             toolset=self.task_set.toolset,
+            system=self.task_set.system_prompt,
         )
 
     def toolset(self, checkout: Path) -> Toolset:

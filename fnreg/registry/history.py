@@ -32,6 +32,10 @@ BEST_SCORE = "Fnreg-Best-Score"
 TASK_SET = "Fnreg-Task-Set"
 #: The epoch's score on the validation split, when the task set has one.
 VAL_SCORE = "Fnreg-Val-Score"
+#: The best set's validation score, which the epoch's was compared with.
+BEST_VAL_SCORE = "Fnreg-Best-Val-Score"
+#: Which split's score decided keep or roll-back: "train", or "val" when the task set has one.
+DECIDED_BY = "Fnreg-Decided-By"
 #: Why a run ended, in its best tag's message ("epochs", "early_stop", "budget").
 STOP = "Fnreg-Stop"
 
@@ -73,15 +77,18 @@ def epoch_message(
     best: bool,
     decision: str,
     split: str = "train",
+    val_score: float | None = None,
     extra: Iterable[tuple[str, Any]] = (),
 ) -> str:
-    """``epoch 3: train 55.0% (best)``: the record of one evaluation."""
-    subject = f"epoch {epoch}: {split} {percent(score)}" + (" (best)" if best else "")
+    """``epoch 3: train 55.0% (best)``, or ``epoch 3: train 55.0%, val 60.0% (best)``: one evaluation."""
+    measured = f"{split} {percent(score)}" + (f", val {percent(val_score)}" if val_score is not None else "")
+    subject = f"epoch {epoch}: {measured}" + (" (best)" if best else "")
     trailers = _run_trailers(toolset, run, epoch) + [
         (SCORE, f"{score:.6f}"),
         (TASKS, tasks),
         (BEST, "yes" if best else "no"),
         (DECISION, decision),
+        (VAL_SCORE, f"{val_score:.6f}" if val_score is not None else None),
         *extra,
     ]
     return format_message(subject, None, trailers)
@@ -136,6 +143,11 @@ class LogEntry:
         return float(value) if value is not None else None
 
     @property
+    def val_score(self) -> float | None:
+        value = self.commit.trailer(VAL_SCORE)
+        return float(value) if value is not None else None
+
+    @property
     def best(self) -> bool:
         return self.commit.trailer(BEST) == "yes"
 
@@ -147,6 +159,8 @@ class LogEntry:
             "toolset": self.toolset,
             "run": self.run,
             "epoch": self.epoch,
+            "score": self.score,
+            "val_score": self.val_score,
             "tags": list(self.tags),
             "trailers": [list(t) for t in self.commit.trailers],
         }
