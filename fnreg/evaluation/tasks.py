@@ -199,10 +199,13 @@ class TaskSet:
         for split in sharing:
             size = self._size(split)
             if size is None and split != rest:
-                others = " and ".join(s for s in sharing if s != split)
+                others = [s for s in sharing if s != split]
+                readers = (
+                    f"{split} and {others[0]} both" if len(others) == 1 else f"{split}, {' and '.join(others)} all"
+                )
                 raise TaskSetError(
-                    f"{self._label()}: {split} and {others} both read {path.name}; set {split}_size so the "
-                    f"{split} sample can be kept apart from the {others} sample"
+                    f"{self._label()}: {readers} read {path.name}; set {split}_size so the {split} sample can be "
+                    f"kept apart from the {' and '.join(others)} sample{'s' if len(others) > 1 else ''}"
                 )
             if size is not None:
                 sizes[split] = size

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -391,3 +392,54 @@ def test_benchmark_task_set_without_fnreg_data_explains_the_setup(monkeypatch: p
     assert "set FNREG_DATA to the folder holding tabmwp/tabmwp_1000.jsonl (see tasks/README.md)" in one_line_error(
         excinfo
     )
+
+
+# --------------------------------------------------------------------------- validation split
+
+
+def val_set(tmp_path: Path, extra: str, *, name: str = "v", rows: int = 60) -> TaskSet:
+    folder = tmp_path / "tasks" / name
+    folder.mkdir(parents=True)
+    write_rows(folder / "all.jsonl", [{"question": f"q{n}", "answer": n} for n in range(rows)])
+    (folder / "task.toml").write_text('toolset = "t"\ntrain = "all.jsonl"\n' + extra)
+    return load_task_set(folder, tmp_path)
+
+
+def test_val_size_alone_takes_validation_rows_from_the_training_file(tmp_path: Path) -> None:
+    task_set = val_set(tmp_path, "val_size = 10\n")
+    train, val = task_set.split("train"), task_set.split("val")
+    assert task_set.has_val and (len(train), len(val)) == (50, 10)
+    assert not {t.question for t in train} & {t.question for t in val}
+    assert val == val_set(tmp_path, "val_size = 10\n", name="again").split("val")  # seeded: the same rows
+    assert val != val_set(tmp_path, "val_size = 10\nseed = 3\n", name="seed3").split("val")
+
+
+def test_train_val_and_test_from_one_file_are_disjoint_and_test_comes_first(tmp_path: Path) -> None:
+    toml = 'test = "all.jsonl"\ntest_size = 20\nval_size = 10\ntrain_size = 15\n'
+    task_set = val_set(tmp_path, toml)
+    splits = {name: {t.question for t in task_set.split(name)} for name in ("train", "val", "test")}
+    assert [len(splits[n]) for n in ("train", "val", "test")] == [15, 10, 20]
+    assert not (splits["train"] & splits["val"] or splits["train"] & splits["test"] or splits["val"] & splits["test"])
+    fewer = val_set(tmp_path, toml.replace("train_size = 15", "train_size = 5"), name="fewer")
+    assert {t.question for t in fewer.split("test")} == splits["test"]  # train_size never moves test or val
+    assert {t.question for t in fewer.split("val")} == splits["val"]
+
+
+def test_a_validation_file(tmp_path: Path) -> None:
+    folder = make_task_set(tmp_path, BASIC_TOML + 'val = "val.jsonl"\n')
+    write_rows(folder / "val.jsonl", [{"question": f"v{n}", "answer": n} for n in range(4)])
+    task_set = load_task_set(folder, tmp_path)
+    assert [t.question for t in task_set.split("val")] == ["v0", "v1", "v2", "v3"]
+    assert not load_task_set(make_task_set(tmp_path, name="plain"), tmp_path).has_val
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('test = "all.jsonl"\nval_size = 10\n', "train, test and val all read all.jsonl; set train_size"),
+        ("val_size = 70\n", "val_size 70 leaves too few of the 60 rows of all.jsonl for disjoint train and val"),
+    ],
+)
+def test_validation_sizes_are_checked(tmp_path: Path, extra: str, message: str) -> None:
+    with pytest.raises(TaskSetError, match=re.escape(message)):
+        val_set(tmp_path, extra).split("val")
