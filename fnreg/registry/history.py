@@ -206,3 +206,18 @@ def read_log(
             continue
         entries.append(entry)
     return entries
+
+
+def training_record(commit: CommitInfo) -> str | None:
+    """``epoch 2 of run r1: train 100.0%, val 75.0% (val decided)`` for an epoch commit; else None.
+
+    A best tag points at its epoch commit, so a review of ``fnreg/<toolset>/<run>/best`` can say
+    what training measured there, beside what the review measures.
+    """
+    if commit.trailer(SCORE) is None or commit.trailer(EPOCH) is None or commit.trailer(SPLIT) == "test":
+        return None
+    score = float(commit.trailer(SCORE) or 0)
+    val = commit.trailer(VAL_SCORE)
+    measured = f"train {percent(score)}" + (f", val {percent(float(val))}" if val else "")
+    decided = commit.trailer(DECIDED_BY) or "train"
+    return f"epoch {commit.trailer(EPOCH)} of run {commit.trailer(RUN)}: {measured} ({decided} decided)"

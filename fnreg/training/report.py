@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from fnreg.errors import FnregError  # noqa: E402
 from fnreg.llm import Usage  # noqa: E402
 from fnreg.registry import Registry  # noqa: E402
-from fnreg.registry.history import SCORE, TASKS, percent  # noqa: E402
+from fnreg.registry.history import SCORE, TASKS, percent, training_record  # noqa: E402
 from fnreg.evaluation.review import Review, render_review  # noqa: E402
 from fnreg.evaluation.stats import Interval, wilson_interval  # noqa: E402
 from fnreg.training.notes import EpochNote, read_note  # noqa: E402
@@ -147,7 +147,14 @@ def _test_review(registry: Registry, workspace: Workspace, state: RunState, note
         changes=registry.diff(state.start, state.best.commit, workspace.toolset)[workspace.toolset],
         base_commit=state.start,
         head_commit=state.best.commit,
+        records=_records(registry, state.best.commit),
     )
+
+
+def _records(registry: Registry, commit: str) -> dict[str, str]:
+    found = registry.git.log([commit], max_count=1)
+    record = training_record(found[0]) if found else None
+    return {"head": record} if record else {}
 
 
 def raise_no_epochs(run: str) -> None:
