@@ -34,7 +34,9 @@ def run(ctx: Context) -> Section:
     ctx.log("sandbox escapes: " + " ".join(command[2:]))
     proc = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800)
     if not xml.exists():
-        raise RuntimeError(f"pytest wrote no report (exit {proc.returncode}): {proc.stdout[-2000:]}{proc.stderr[-1000:]}")
+        raise RuntimeError(
+            f"pytest wrote no report (exit {proc.returncode}): {proc.stdout[-2000:]}{proc.stderr[-1000:]}"
+        )
     outcomes: dict[tuple[str, str, str], str] = {}
     for case in ET.parse(xml).getroot().iter("testcase"):
         match = CASE.match(case.get("name", ""))
@@ -65,7 +67,9 @@ def run(ctx: Context) -> Section:
                 escaped = sum(
                     1
                     for (m, u, attempt), status in outcomes.items()
-                    if (m, u) == (mode, user) and status == "passed" and escapes.expected(attempts[attempt], m, u) != "contained"
+                    if (m, u) == (mode, user)
+                    and status == "passed"
+                    and escapes.expected(attempts[attempt], m, u) != "contained"
                 )
                 measured = (
                     f"{counts['passed']}/{tried} as documented ({tried - escaped - counts['failed']} contained, {escaped} get through as documented)"
@@ -79,7 +83,9 @@ def run(ctx: Context) -> Section:
     verdict = {"passed": "as documented", "failed": "**NOT as documented**", "skipped": "skipped", None: "not run"}
     detail = []
     for attempt in escapes.ATTEMPTS:
-        cells = [verdict[outcomes.get((mode, user, attempt.id))] for mode in ("jail", "process") for user in ("root", "user")]
+        cells = [
+            verdict[outcomes.get((mode, user, attempt.id))] for mode in ("jail", "process") for user in ("root", "user")
+        ]
         detail.append(
             (
                 attempt.category,
