@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from fnreg.llm import LLMSettings
+from fnreg.registry import Registry
+from fnreg.training.report import build_report, render_markdown
 from fnreg.training import RunOptions, TrainConfig, prepare_run, settings_from_project
 from fnreg.training.decision import decide
 from fnreg.training.events import EpochFinished, EvaluationStarted, RunFinished
@@ -219,6 +221,14 @@ def test_a_function_that_fits_train_but_not_val_is_rolled_back_when_val_decides(
     epochs = [e for e in log if e["kind"] == "epoch"]
     assert epochs[0]["subject"] == "epoch 1: train 100.0%, val 0.0%"
     assert (epochs[0]["score"], epochs[0]["val_score"]) == (1.0, 0.0)
+    runs = json.loads(fnreg(git_repo, "runs", "--json").stdout)
+    assert (runs[0]["best_train"], runs[0]["best_val"]) == (0.0, 1.0)
+    report = build_report(Registry(git_repo), "r1")
+    text = render_markdown(report, image=None)
+    assert "| epoch | actions | train | val | best before |" in text
+    assert "| 1 | add `lookup_table` | 100.0% | 0.0% | 0.0% / val 100.0% | rolled back (val 0.0% < 100.0%) |" in text
+    assert "keep or roll back decided by the validation split" in text
+    assert "validation accuracy **100.0%**" in text
 
 
 def test_the_same_function_is_kept_without_a_validation_split(git_repo: Path, serve):
@@ -301,3 +311,20 @@ def test_cli_protocol_paper_records_its_settings(git_repo: Path, serve):
     assert settings["show_answers"] is True and settings["clip"] == "over_budget" and settings["epochs"] == 1
     tag = git(git_repo, "tag", "-l", "--format=%(contents)", "fnreg/lookup/p/best")
     assert "protocol: paper (ties keep, batch rule paper; decided by train)" in tag
+
+
+def test_the_readme_lists_every_choice_of_the_paper_preset():
+    from fnreg.training.config import PAPER_PROTOCOL, TrainingConfig
+    from fnreg.optimizer.config import OptimizerConfig
+    from tests.conftest import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| setting | fnreg's default | `--protocol paper` |") :].split("\n\n")[0]
+    for key, value in PAPER_PROTOCOL.items():
+        model = TrainingConfig if key in TrainingConfig.model_fields else OptimizerConfig
+        default = model.model_fields[key].default
+
+        def shown(v):
+            return f"`{str(v).lower()}`" if isinstance(v, (bool, str)) else str(v)
+
+        assert f"| `{key}` | {shown(default)} | {shown(value)} |" in table, key
