@@ -155,7 +155,8 @@ class TaskSet:
         _check_split(split)
         raw = self._raw(split)
         if raw is None:
-            raise TaskSetError(f'{self._label()}: no {split} split; add {split} = "<file>.jsonl" to {self.path}')
+            also = " or val_size = <N> (rows of the training file)" if split == "val" else ""
+            raise TaskSetError(f'{self._label()}: no {split} split; add {split} = "<file>.jsonl"{also} to {self.path}')
         path = Path(os.path.expanduser(_expand_variables(raw, self._label())))
         path = path if path.is_absolute() else self.folder / path
         if not path.is_file():

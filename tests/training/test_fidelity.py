@@ -229,6 +229,27 @@ def test_a_function_that_fits_train_but_not_val_is_rolled_back_when_val_decides(
     assert "| 1 | add `lookup_table` | 100.0% | 0.0% | 0.0% / val 100.0% | rolled back (val 0.0% < 100.0%) |" in text
     assert "keep or roll back decided by the validation split" in text
     assert "validation accuracy **100.0%**" in text
+    server = serve(policy=Script())
+    review = fnreg(
+        git_repo,
+        "review",
+        "lookup",
+        "--base",
+        "main",
+        "--head",
+        "fnreg/lookup/r1~1",
+        "--split",
+        "val",
+        "--base-url",
+        server.base_url,
+        "-o",
+        "review.md",
+    )
+    assert review.returncode == 0, review.stderr
+    markdown = (git_repo / "review.md").read_text()
+    assert "(val split, 2 tasks)" in markdown
+    assert "Training recorded at head: epoch 1 of run r1: train 100.0%, val 0.0% (val decided)." in markdown
+    assert "### Tasks that flipped: 0 fixed, 2 broken" in markdown
 
 
 def test_the_same_function_is_kept_without_a_validation_split(git_repo: Path, serve):
