@@ -99,6 +99,8 @@ def eval_command(
     times = samples or repeats
     if samples and temperature is None:
         temperature = SELF_CONSISTENCY_TEMPERATURE
+    if samples and temperature == 0:
+        raise InputError("--self-consistency samples at a --temperature above 0; at 0 every sample is the same answer")
     started = time.monotonic()
     finished: list[tuple[int, TaskResult]] = []
     interrupted = False

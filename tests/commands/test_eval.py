@@ -97,6 +97,10 @@ def test_self_consistency_takes_the_majority_and_reports_every_samples_tokens(gi
 
     table = fnreg(git_repo, "eval", "lookup", "--self-consistency", "3", "--base-url", server.base_url)
     assert "majority vote" in table.stdout and "50.0% (1/2)" in table.stdout and "all 3 samples" in table.stdout
+    cold = fnreg(
+        git_repo, "eval", "lookup", "--self-consistency", "3", "--temperature", "0", "--base-url", server.base_url
+    )
+    assert cold.returncode == 2 and "at 0 every sample is the same answer" in cold.stderr
 
 
 def test_review_repeats_reports_mean_and_sd_and_a_bootstrap_over_shares(git_repo: Path, serve):
