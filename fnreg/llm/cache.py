@@ -25,8 +25,8 @@ def canonical_json(value: Any) -> str:
 def request_key(request: dict[str, Any], **parts: Any) -> str:
     """sha256 of the canonical request (model, messages, tools, tool_choice, temperature...).
 
-    ``parts``: what else decides the answer besides the request (``repeat=2``: the third time
-    the same request is asked on purpose), hashed with it; none, the request alone.
+    ``parts``: what else decides the answer (``endpoint=...``, ``namespace=...``), hashed with
+    the request; none for a cassette, which records one endpoint's exchanges by request alone.
     """
     value: Any = {"request": request, "parts": parts} if parts else request
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()
