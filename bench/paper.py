@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import shlex
 import shutil
 import subprocess
@@ -287,7 +286,7 @@ def schedule(
     return config, options
 
 
-def llm_for(settings: Settings, repo: Path, args: argparse.Namespace, cell: Cell) -> LLMSettings:
+def llm_for(settings: Settings, repo: Path, args: argparse.Namespace, cell: Cell, *, cache: bool = True) -> LLMSettings:
     cassette = None
     if args.record:
         args.record.mkdir(parents=True, exist_ok=True)
@@ -305,7 +304,10 @@ def llm_for(settings: Settings, repo: Path, args: argparse.Namespace, cell: Cell
     }
     if not args.replay:
         overrides["base_url"] = args.base_url
-    llm = llm_settings(repo, cache_path=repo / ".fnreg" / "cache.sqlite", **overrides)
+    # The checkout's own response cache: a harness run that failed half-way, run again, gets the
+    # finished cells' answers from it instead of paying twice.
+    cached = Registry(args.repo.resolve()).state_dir() / "cache.sqlite" if cache else None
+    llm = llm_settings(repo, cache_path=cached, **overrides)
     prices = {**{m: tuple(p) for m, p in llm.prices.items()}, **{m: tuple(p) for m, p in settings.prices.items()}}
     return dataclasses.replace(llm, prices=prices)
 
@@ -511,7 +513,8 @@ def dry_run(settings: Settings, args: argparse.Namespace) -> str:
     for cell in settings.cells:
         task_set = task_set_for(cell, settings, repo)
         config, options = schedule(settings, repo, cell, args.sandbox, args.concurrency)
-        llm = llm_for(settings, repo, argparse.Namespace(**{**vars(args), "record": None, "replay": None}), cell)
+        nothing = argparse.Namespace(**{**vars(args), "record": None, "replay": None})
+        llm = llm_for(settings, repo, nothing, cell, cache=False)
         try:
             tools = agent_tools(main, task_set.toolset)
         except FnregError:
@@ -556,8 +559,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def pin(settings: Settings, source: Path) -> Settings:
+    """The models and prices as resolved now (flags, environment, ``[tool.fnreg]``), so that the
+    manifest holds them and a replay elsewhere asks for the same models and prices the same."""
+    llm = llm_settings(source, model=settings.model, optimizer_model=settings.optimizer_model)
+    prices = {model: list(pair) for model, pair in llm.prices.items()} | settings.prices
+    return dataclasses.replace(settings, model=llm.model, optimizer_model=llm.model_for("optimizer"), prices=prices)
+
+
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     source = args.repo.resolve()
+    if not args.replay:
+        settings = pin(settings, source)
     temporary = args.workdir is None
     folder = Path(tempfile.mkdtemp(prefix="fnreg-paper-")) if temporary else args.workdir.resolve()
     try:
@@ -566,7 +579,9 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         for cell in settings.cells:
             _log(f"{cell.key}: training")
             outcomes.append(run_cell(cell, settings, repo, args))
-        llm = llm_for(settings, repo, argparse.Namespace(**{**vars(args), "record": None}), settings.cells[0])
+        llm = llm_for(
+            settings, repo, argparse.Namespace(**{**vars(args), "record": None}), settings.cells[0], cache=False
+        )
         table = render(outcomes, settings, llm)
     finally:
         if temporary:
@@ -589,5 +604,4 @@ def _command() -> str:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
     raise SystemExit(main())

@@ -223,7 +223,12 @@ def _dry_run(registry, task, config, options, llm_flags, optimizer_model) -> Non
         table.add_column(column, justify="right" if column else "left")
     rows = [
         (f"agent ({expected.evaluations} evaluations × {expected.tasks} tasks)", "agent_calls", "agent_tokens"),
-        (f"optimizer ({config.epochs} steps × {options.max_actions} actions)", "optimizer_calls", "optimizer_tokens"),
+        (
+            f"optimizer ({config.epochs} steps × "
+            + (f"{options.max_actions} actions)" if options.update != "one_shot" else "1 one-shot request)"),
+            "optimizer_calls",
+            "optimizer_tokens",
+        ),
         ("total", "calls", "tokens"),
     ]
     for label, calls, tokens in rows:
