@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import shlex
 import sys
@@ -31,6 +32,7 @@ BENCHMARKS = [
     "resume_cost",
     "sandbox_escapes",
     "serve_calls",
+    "cli_startup",
 ]
 
 
@@ -56,6 +58,22 @@ def _load() -> str:
         return "?"
 
 
+#: Modules the benchmarks need beyond fnreg's own dependencies: module -> what provides it.
+NEEDS = {"pytest": "the `bench` extra"}
+
+
+def missing_requirements() -> list[str]:
+    """One line per thing ``python -m bench`` needs and cannot find, saying what to install."""
+    problems = [
+        f"{module} is not installed ({source}): pip install -e '.[bench]'"
+        for module, source in NEEDS.items()
+        if importlib.util.find_spec(module) is None
+    ]
+    if not (REPO_ROOT / "tests" / "__init__.py").is_file():
+        problems.append(f"{REPO_ROOT / 'tests'} is missing: run python -m bench from a checkout of fnreg's repository")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, output in bench/out/")
@@ -64,6 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--output", type=Path, help="results file (default: bench/RESULTS.md for a full run)")
     args = parser.parse_args(argv)
+    problems = missing_requirements()
+    if problems:
+        for problem in problems:
+            print(f"python -m bench: {problem}", file=sys.stderr)
+        return 2
     if args.output:
         output = args.output
     elif args.quick:

@@ -105,8 +105,8 @@ def run(ctx: Context) -> Section:
             ms(median(applied_s), 1),
             f"{ms(median(bare_s), 1)} (git add + git commit)",
             compare(median(applied_s), median(bare_s), 2),
-            "≤ 3× bare git",
-            overhead <= 3.0,
+            "≤ 1.5× bare git",
+            overhead <= 1.5,
         ),
         Row(
             "apply one action, p95",
@@ -128,7 +128,7 @@ def run(ctx: Context) -> Section:
                         len(prepare_s),
                     ),
                     (
-                        "… the rest: git status + add + commit, reading HEAD (per-round apply − prepare)",
+                        "… the rest: HEAD, add (new files) + commit, writing files (per-round apply − prepare)",
                         ms(median(git_part), 2),
                         ms(p95(git_part), 2),
                         len(git_part),

@@ -28,6 +28,7 @@ OUT_DIR = BENCH_DIR / "out"
 if str(REPO_ROOT) not in sys.path:  # bench/ may be run from anywhere; tests.* holds shared data generators
     sys.path.insert(0, str(REPO_ROOT))
 
+from fnreg.tables import markdown_table  # noqa: E402
 
 # ---------------------------------------------------------------------------- context and results
 
@@ -147,13 +148,8 @@ def compare(fnreg: float, baseline: float, digits: int = 1) -> str:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], align: str | None = None) -> str:
-    """A GitHub markdown table; ``align`` is one letter per column (l/r), default numbers right."""
-    align = align or "l" + "r" * (len(headers) - 1)
-    marks = {"l": "---", "r": "---:"}
-    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(marks[a] for a in align) + " |"]
-    for row in rows:
-        lines.append("| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |")
-    return "\n".join(lines)
+    """A GitHub markdown table (fnreg's own helper); ``align`` is one letter per column, default numbers right."""
+    return markdown_table(headers, rows, align)
 
 
 # ---------------------------------------------------------------------------- the machine

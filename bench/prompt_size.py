@@ -103,7 +103,7 @@ def verbatim_estimate(ctx: Context, histories: list[Experience]) -> int:
 
 
 def run(ctx: Context) -> Section:
-    sizes = ctx.pick([20, 200, 2_000], [5, 20])
+    sizes = ctx.pick([20, 200, 2_000], [5])
     python, how = ag2_venv.ensure(ctx)
     count_message_tokens([{"role": "user", "content": "warm-up"}], None, MODEL)  # load the encoding untimed
     measured = []

@@ -44,7 +44,9 @@ FNREG = [sys.executable, "-m", "fnreg"]
 # (nothing here reads them; black would make building 10,000 commits take a minute).
 NO_WRAP = black.Mode(line_length=10**6)
 # The same fields Git.log asks for: sha, parents, time, subject, body, trailers.
-GIT_LOG_FORMAT = "--format=%H%x1f%P%x1f%ct%x1f%s%x1f%b%x1f%(trailers:only,unfold)%x1e"
+GIT_LOG_FORMAT = (
+    "--format=%H%x1f%P%x1f%ct%x1f%s%x1f%b%x1f%(trailers:only,unfold,separator=%x1d,key_value_separator=%x1c)%x1e"
+)
 
 
 def function_source(name: str, i: int) -> str:
@@ -293,6 +295,8 @@ def run(ctx: Context) -> Section:
             secs(logged),
             f"{secs(bare)} (`git log` of the same fields)",
             compare(logged, bare),
+            "≤ 3× git log",
+            logged <= 3 * bare,
         ),
         Row(
             f"toolset at an old ref ({depth:,} commits back, {old_count} functions), `fnreg list --ref` (cold)",

@@ -170,7 +170,7 @@ def trial(ctx: Context, number: int, pristine: Path, server: ChatServer, expecte
 
 
 def run(ctx: Context) -> Section:
-    trials = ctx.pick(20, 2)
+    trials = ctx.pick(20, 1)
     pristine = user_repo(ctx)
     rng = random.Random(20261121)
     with ChatServer(policy=scripted_policy) as server:

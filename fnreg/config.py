@@ -112,16 +112,17 @@ def validate(
 
 
 def describe(model: type[BaseModel], problem: Mapping[str, Any], table: str | None = None) -> str:
-    """One pydantic error as a sentence a user can act on (the field's metadata helps)."""
-    from pydantic import BaseModel
+    """One pydantic error as a sentence a user can act on (the field's metadata helps).
 
+    A nested table (a field that is itself a model, e.g. ``[sandbox]`` in task.toml) is named
+    the TOML way: ``unknown key 'x' in [sandbox]``, ``[sandbox] network must be ...``.
+    """
     loc = [str(part) for part in problem["loc"]]
+    while len(loc) > 1 and _submodel(model, loc[0]) is not None:  # descend into [table]
+        table = f"[{table.strip('[]')}.{loc[0]}]" if table else f"[{loc[0]}]"
+        model, loc = _submodel(model, loc[0]), loc[1:]  # type: ignore[assignment]
     key = loc[0] if loc else ""
     field = model.model_fields.get(key)
-    inner = field.annotation if field is not None else None
-    if len(loc) > 1 and isinstance(inner, type) and issubclass(inner, BaseModel):  # a sub-table
-        name = f"{table[:-1]}.{key}]" if table and table.endswith("]") else f"[{key}]"
-        return describe(inner, {**problem, "loc": tuple(loc[1:])}, name)
     extra = (field.json_schema_extra if field is not None and isinstance(field.json_schema_extra, dict) else {}) or {}
     kind, value = problem["type"], problem.get("input")
     if kind == "extra_forbidden":
@@ -138,9 +139,18 @@ def describe(model: type[BaseModel], problem: Mapping[str, Any], table: str | No
         return f"unknown {key} {value!r}; use one of {expected}"
     name = " ".join(filter(None, [table, ".".join(loc)])) or "the value"
     expects = extra.get("expects", "valid")
-    if kind.endswith("_type") or kind in ("is_instance_of", "dataclass_type"):
+    if kind.endswith("_type") or kind in ("is_instance_of", "dataclass_type", "model_type"):
         return f"{name} must be {expects}, not {toml_kind(value)} ({value!r})"
     return f"{name} must be {expects}, not {value!r}"
+
+
+def _submodel(model: type[BaseModel], key: str) -> type[BaseModel] | None:
+    """The model a field holds, when the field is a nested table."""
+    from pydantic import BaseModel
+
+    field = model.model_fields.get(key)
+    annotation = field.annotation if field is not None else None
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
 
 
 def toml_kind(value: object) -> str:

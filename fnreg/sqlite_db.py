@@ -16,9 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from fnreg.errors import DatabaseLocked
+from fnreg.file_lock import acquire
 
 __all__ = ["locked_as_error", "open_database"]
 
@@ -73,11 +72,9 @@ def _in_wal_mode(connection: sqlite3.Connection) -> bool:
 
 def _initialise(path: Path, connection: sqlite3.Connection, schema: str, deadline: float) -> None:
     """Switch to WAL and create the tables, one process at a time."""
-    lock = FileLock(str(path) + ".lock")
-    try:
-        lock.acquire(timeout=max(deadline - time.monotonic(), 0), poll_interval=_RETRY_SECONDS)
-    except Timeout:
-        raise sqlite3.OperationalError("database is locked") from None
+    lock = acquire(Path(str(path) + ".lock"), timeout=max(deadline - time.monotonic(), 0), poll_interval=_RETRY_SECONDS)
+    if lock is None:
+        raise sqlite3.OperationalError("database is locked")
     try:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.executescript(schema)

@@ -19,8 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
 
 
-@pytest.fixture(autouse=True)
-def _git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolate_git(monkeypatch: pytest.MonkeyPatch) -> None:
     # Tests must not depend on (or write to) the developer's global git config.
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
@@ -33,17 +32,20 @@ def _git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(key, value)
 
 
+@pytest.fixture(autouse=True)
+def _git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    _isolate_git(monkeypatch)
+
+
 def git(cwd: Path, *args: str) -> str:
     """Run git in ``cwd`` and return its stdout (stripped of the final newline)."""
     out = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
     return out.stdout.rstrip("\n")
 
 
-@pytest.fixture
-def git_repo(tmp_path: Path) -> Path:
-    """A fresh repository with one commit on ``main``."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
+def make_git_repo(repo: Path) -> Path:
+    """A fresh repository at ``repo`` with one commit on ``main``."""
+    repo.mkdir(parents=True)
     git(repo, "init", "-q", "-b", "main")
     (repo / "README.md").write_text("user project\n")
     git(repo, "add", "README.md")
@@ -52,8 +54,21 @@ def git_repo(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def git_repo(tmp_path: Path) -> Path:
+    """A fresh repository with one commit on ``main``."""
+    return make_git_repo(tmp_path / "repo")
+
+
+@pytest.fixture
 def user_repo(git_repo: Path) -> Path:
     """A repository with the demo task set committed and some uncommitted work of the user's."""
+    return make_user_repo(git_repo)
+
+
+def make_user_repo(git_repo: Path) -> Path:
+    """Turn a fresh repository (``make_git_repo``) into the user's: task set committed, work in progress."""
+    if not git_repo.exists():
+        make_git_repo(git_repo)
     shutil.copytree(DEMO_TASK, git_repo / "tasks" / "demo")
     (git_repo / ".gitignore").write_text(".fnreg/\n")
     git(git_repo, "add", "-A")

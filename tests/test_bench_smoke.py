@@ -28,3 +28,14 @@ def test_bench_quick_runs_every_benchmark(tmp_path: Path) -> None:
     assert results.is_file()
     text = results.read_text(encoding="utf-8")
     assert text.startswith("# fnreg benchmarks") and "## Summary" in text
+
+
+def test_bench_says_what_to_install_when_something_is_missing(monkeypatch, capsys) -> None:
+    import bench.__main__ as bench_main
+
+    monkeypatch.setattr(bench_main, "NEEDS", {**bench_main.NEEDS, "no_such_module_for_fnreg": "the `bench` extra"})
+    assert bench_main.main(["--quick", "--only", "apply_action"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "python -m bench: no_such_module_for_fnreg is not installed (the `bench` extra): pip install -e '.[bench]'"
+    ]

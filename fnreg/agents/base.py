@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from fnreg.agents.config import AgentConfig
 from fnreg.config import default
-from fnreg.llm import LLMClient, Usage
+from fnreg.llm import Usage
+
+if TYPE_CHECKING:
+    from fnreg.llm import LLMClient
 
 StopReason = Literal["answer", "turn_limit", "timeout", "token_limit"]
 

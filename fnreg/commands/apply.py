@@ -23,6 +23,8 @@ def apply_command(ctx: click.Context, action_file, toolset: str) -> None:
     data = action_file.read()
     registry = open_registry(ctx)
     applied = registry.apply(data, toolset=toolset)
+    if applied.module is not None:
+        registry.keep_derived(applied.module)  # where fnreg keeps state, the next read needs no parser
     console.print(f"[green]✓[/] {applied.action.summary()} → {applied.path} ({short(applied.commit)})")
     if applied.module and applied.module.derived.warnings:
         for warning in applied.module.derived.warnings:

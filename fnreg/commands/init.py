@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 from fnreg.commands.common import console
-from fnreg.config import default, read_pyproject
+from fnreg.config import read_pyproject
 from fnreg.errors import InputError
 from fnreg.registry import Git
-from fnreg.registry.config import RegistryConfig, package_name
+from fnreg.registry.config import DEFAULT_PACKAGE, package_name
 from fnreg.registry.init_module import PACKAGE_INIT
 from fnreg.version import fnreg_version
 from fnreg.workflows import render_workflows
@@ -25,7 +25,7 @@ def init_repository(path: Path) -> list[str]:
     """Create what fnreg needs in the repository at ``path``; returns what was done. Idempotent."""
     root = Git(path).root
     done: list[str] = []
-    package = default(RegistryConfig, "package")
+    package = DEFAULT_PACKAGE
     done += _ensure_pyproject(root, package)
     package_init = root / package / "__init__.py"
     if not package_init.exists():

@@ -217,6 +217,8 @@ class _Round:
             # The model often explains itself beside the call; that is the commit's "why".
             action = dataclasses.replace(action, reason=clean_reason(clip(content.strip(), REASON_CHARS)))
         applied = self.registry.apply(action, toolset=self.toolset, run=self.run_id, epoch=self.epoch)
+        if applied.module is not None:
+            self.registry.keep_derived(applied.module)  # reports and `fnreg list` read it without parsing
         self.result.applied.append(applied)
         return applied
 

@@ -18,9 +18,8 @@ import sys
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
-
-import jsonschema
 
 from fnreg.errors import ActionError
 
@@ -268,14 +267,39 @@ def _check_parameter(name: str, prop: Any) -> None:
         )
     _check_schema_node(prop, f"parameter {name!r}", depth=0)
     try:
-        jsonschema.Draft202012Validator.check_schema(dict(prop))
+        text = json.dumps(prop, sort_keys=True)
+    except (TypeError, ValueError):  # not JSON (a Python caller's object): let jsonschema say why
+        text = None
+    problem = _schema_problem(text) if text is not None else _schema_problem_of(dict(prop))
+    if problem is not None:
+        kind, message = problem
+        if kind == "schema":
+            raise ActionError(f"`arguments`: parameter {name!r} has an invalid schema: {message}")
+        raise ActionError(f"`arguments`: default of {name!r} does not match its schema: {message}")
+
+
+@lru_cache(maxsize=4096)
+def _schema_problem(text: str) -> tuple[str, str] | None:
+    # The optimizer sends the same parameter schemas again and again (revisions, re-asks).
+    return _schema_problem_of(json.loads(text))
+
+
+def _schema_problem_of(prop: dict[str, Any]) -> tuple[str, str] | None:
+    """("schema", why) for an invalid JSON schema, ("default", why) for a default it refuses, else None."""
+    import jsonschema  # only validating an action needs it
+
+    try:
+        jsonschema.Draft202012Validator.check_schema(prop)
     except jsonschema.SchemaError as exc:
-        raise ActionError(f"`arguments`: parameter {name!r} has an invalid schema: {exc.message}") from None
+        return "schema", exc.message
     if "default" in prop:
+        schema = {k: v for k, v in prop.items() if k != "default"}
+        validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
         try:
-            jsonschema.validate(prop["default"], {k: v for k, v in prop.items() if k != "default"})
+            validator(schema).validate(prop["default"])  # the schema itself was checked above
         except jsonschema.ValidationError as exc:
-            raise ActionError(f"`arguments`: default of {name!r} does not match its schema: {exc.message}") from None
+            return "default", exc.message
+    return None
 
 
 def _check_schema_node(node: Any, where: str, depth: int) -> None:

@@ -17,7 +17,7 @@ from contextlib import closing
 from pathlib import Path
 
 from fnreg.errors import DatabaseLocked
-from fnreg.registry.schema import DerivedFunction
+from fnreg.registry.derived import DerivedFunction
 from fnreg.sqlite_db import open_database
 
 #: Bump when derivation changes, so older entries are not served.

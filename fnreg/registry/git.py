@@ -27,6 +27,8 @@ from fnreg.errors import GitError
 NOTES_REF = "fnreg"
 _FIELD = "%x1f"
 _RECORD = "%x1e"
+# Trailers as key \x1c value, separated by \x1d: split by git, not parsed line by line here.
+_TRAILERS = "%(trailers:only,unfold,separator=%x1d,key_value_separator=%x1c)"
 _IN_PROGRESS = {
     "MERGE_HEAD": "a merge",
     "REBASE_HEAD": "a rebase",
@@ -40,6 +42,10 @@ _IN_PROGRESS = {
 _FALLBACK_IDENTITY = ("fnreg", "fnreg@localhost")
 # Subcommands that write an author or committer (and so need an identity).
 _WRITES = {"commit", "revert", "notes", "tag", "merge", "cherry-pick", "rebase", "am", "stash"}
+# fnreg's commits skip `git maintenance --auto` (spawning it costs a third of a small commit; the
+# user's own next commit runs it anyway) and the status git computes for an editor's template.
+_QUIET_COMMIT = ["-c", "maintenance.auto=false", "-c", "gc.auto=0", "commit", "--quiet", "--no-verify", "--no-status"]
+_KEPT_FOLDERS = 64
 _NO_GIT = "git is not installed or not on PATH; install git (https://git-scm.com) and try again"
 
 
@@ -55,8 +61,20 @@ def run_git(args: Sequence[str], *, cwd: Path, input: str | bytes | None = None,
     Any failure (git missing, a folder that is gone, a non-zero exit) is a :class:`GitError`
     whose message is git's last line of complaint.
     """
+    proc = _spawn(args, cwd=cwd, input=input, binary=binary)
+    if proc.returncode != 0:
+        stderr = proc.stderr.decode("utf-8", "replace") if binary else proc.stderr
+        lines = [line for line in stderr.strip().splitlines() if line.strip()]
+        raise GitError(f"git {args[0]} failed: {lines[-1] if lines else f'exit status {proc.returncode}'}")
+    return proc.stdout if binary else proc.stdout.rstrip("\n")
+
+
+def _spawn(
+    args: Sequence[str], *, cwd: Path, input: str | bytes | None = None, binary: bool = False
+) -> subprocess.CompletedProcess:
+    """The one place fnreg starts git; a git that cannot start is a GitError, a failing one is not yet."""
     try:
-        proc = subprocess.run(
+        return subprocess.run(
             ["git", *args],
             cwd=cwd,
             input=input,
@@ -64,14 +82,11 @@ def run_git(args: Sequence[str], *, cwd: Path, input: str | bytes | None = None,
             **({} if binary else {"text": True, "encoding": "utf-8", "errors": "replace"}),
         )
     except FileNotFoundError as exc:
-        raise GitError(_NO_GIT if shutil.which("git") is None else f"git {args[0]} failed: {exc}") from None
+        if shutil.which("git") is None:
+            raise GitError(_NO_GIT) from None
+        raise GitError(f"git {args[0]} failed: {exc}") from None
     except OSError as exc:
         raise GitError(f"git {args[0]} failed: {exc}") from None
-    if proc.returncode != 0:
-        stderr = proc.stderr.decode("utf-8", "replace") if binary else proc.stderr
-        lines = [line for line in stderr.strip().splitlines() if line.strip()]
-        raise GitError(f"git {args[0]} failed: {lines[-1] if lines else f'exit status {proc.returncode}'}")
-    return proc.stdout if binary else proc.stdout.rstrip("\n")
 
 
 @dataclass(frozen=True)
@@ -86,13 +101,17 @@ class CommitInfo:
     parents: tuple[str, ...] = ()
     timestamp: int = 0
 
+    def __post_init__(self) -> None:
+        # Reading a long history asks each commit for several trailers: one pass, then lookups.
+        object.__setattr__(self, "_last_values", {k.lower(): v for k, v in self.trailers})
+
     def trailer(self, key: str) -> str | None:
-        """The last value of trailer ``key``, if present."""
-        values = self.trailer_values(key)
-        return values[-1] if values else None
+        """The last value of trailer ``key`` (any case), if present."""
+        return self._last_values.get(key.lower())
 
     def trailer_values(self, key: str) -> list[str]:
-        return [v for k, v in self.trailers if k.lower() == key.lower()]
+        key = key.lower()
+        return [v for k, v in self.trailers if k.lower() == key]
 
 
 class Git:
@@ -103,22 +122,11 @@ class Git:
             raise GitError(_NO_GIT)
         where = Path(path)
         try:
-            proc = subprocess.run(
-                [
-                    "git",
-                    "rev-parse",
-                    "--is-bare-repository",
-                    "--absolute-git-dir",
-                    "--git-common-dir",
-                    "--show-toplevel",
-                ],
+            proc = _spawn(
+                ["rev-parse", "--is-bare-repository", "--absolute-git-dir", "--git-common-dir", "--show-toplevel"],
                 cwd=where,
-                capture_output=True,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
             )
-        except OSError:  # the folder does not exist, or is a file
+        except GitError:  # the folder does not exist, or is a file
             proc = None
         lines = proc.stdout.splitlines() if proc is not None else []
         if lines and lines[0] == "true":
@@ -129,6 +137,9 @@ class Git:
         self._common_dir = (where / lines[2]).resolve()
         self.root = Path(lines[3]).resolve()
         self._identity: list[str] | None = None
+        #: Commit ids known to exist (resolved before), and folders read at them: both immutable.
+        self._commits: dict[str, None] = {}
+        self._folders: dict[tuple[str, str], dict[str, bytes]] = {}
         #: (index stat, paths git status found unclean) as fnreg last saw the index; see dirty().
         self._index_seen: tuple[tuple[int, int, int], frozenset[str], tuple[str, ...]] | None = None
 
@@ -146,7 +157,8 @@ class Git:
 
     def run(self, *args: str, input: str | None = None) -> str:
         """Run ``git <args>`` in the working tree and return stdout without the final newline."""
-        identity = self._identity_args() if args and args[0] in _WRITES else []
+        command = next((a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] != "-c")), "")
+        identity = self._identity_args() if command in _WRITES else []
         return run_git([*identity, *args], cwd=self.root, input=input)
 
     def run_bytes(self, *args: str, input: bytes = b"") -> bytes:
@@ -176,10 +188,45 @@ class Git:
 
     def head(self) -> str | None:
         """The commit HEAD points at, or None in a repository without commits."""
+        branch, sha = self._read_head()
+        if branch is not None and sha:
+            return sha
         try:
             return self.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}") or None
         except GitError:
             return None
+
+    def writable_head(self) -> str | None:
+        """HEAD's commit (None before the first), after refusing what :meth:`ensure_writable` refuses.
+
+        Read from the ref files when they are plain (a run applies actions one after another);
+        git answers when they are not (packed refs, reftable, no commit yet).
+        """
+        branch, head = self._read_head()
+        if branch is None:
+            try:
+                head, ref = self.run("rev-parse", "HEAD", "--symbolic-full-name", "HEAD").splitlines()
+            except (GitError, ValueError):  # no commit yet: only the branch can be asked
+                head, ref = None, "refs/heads/" + (self.branch() or "")
+            branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else ""
+        if not branch:
+            raise GitError("HEAD is detached; check out a branch first (git switch <branch>)")
+        self._refuse_in_progress()
+        return head
+
+    def _read_head(self) -> tuple[str | None, str | None]:
+        """(branch, commit) from ``HEAD`` and a loose ref file; (None, None) when git must say."""
+        try:
+            head = (self.git_dir / "HEAD").read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None, None
+        if not head.startswith("ref: refs/heads/"):
+            return ("", head) if _is_sha(head) else (None, None)  # "": detached
+        try:
+            sha = (self._common_dir / head[5:]).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None, None
+        return (head[len("ref: refs/heads/") :], sha) if _is_sha(sha) else (None, None)
 
     def branch(self) -> str | None:
         """The checked-out branch, or None on a detached HEAD."""
@@ -192,6 +239,9 @@ class Git:
         """Refuse to commit on a detached HEAD or in the middle of another operation."""
         if self.branch() is None:
             raise GitError("HEAD is detached; check out a branch first (git switch <branch>)")
+        self._refuse_in_progress()
+
+    def _refuse_in_progress(self) -> None:
         for marker, what in _IN_PROGRESS.items():
             if (self.git_dir / marker).exists():
                 raise GitError(f"{what} is in progress in {self.root}; finish or abort it first")
@@ -207,8 +257,16 @@ class Git:
 
     def resolve(self, ref: str) -> str:
         """The commit a ref names, or a GitError saying it does not exist."""
+        if ref == "HEAD":
+            head = self.head()
+            if head is not None:
+                return head
+        elif ref in self._commits:  # a commit id seen before: commits never change
+            return ref
         try:
-            return self.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+            sha = self.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+            self._commits[sha] = None
+            return sha
         except GitError:
             if self.head() is None:
                 raise GitError(
@@ -220,7 +278,7 @@ class Git:
     def dirty(
         self, paths: Sequence[str], committed: Mapping[str, str | None] | None = None, *, scope: Sequence[str] = ()
     ) -> list[str]:
-        """Paths among ``paths`` with staged or unstaged changes (or untracked).
+        """Files at or under ``paths`` with staged or unstaged changes (or untracked), as git status names them.
 
         ``committed``: each path's blob id at HEAD (None: not there), if the caller knows it.
         ``scope``: folders or files around ``paths`` to check at the same time, so that a later
@@ -238,7 +296,8 @@ class Git:
         out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *checked)
         unclean = frozenset(e[3:] for e in out.split("\0") if len(e) > 3)
         self._remember_index(unclean, checked)
-        return [p for p in paths if p in unclean or any(u.startswith(p.rstrip("/") + "/") for u in unclean)]
+        inside = [p.rstrip("/") for p in paths]
+        return sorted(u for u in unclean if any(u == p or u.startswith(p + "/") for p in inside))
 
     def changed_files(self, paths: Sequence[str]) -> list[str]:
         """The files under ``paths`` with staged or unstaged changes, or untracked, sorted."""
@@ -295,9 +354,20 @@ class Git:
         return entries
 
     def read_dir(self, ref: str, path: str) -> dict[str, bytes]:
-        """Files directly inside ``path`` at ``ref``: name → content. Empty if missing."""
+        """Files directly inside ``path`` at ``ref``: name → content. Empty if missing.
+
+        Read once per commit id and kept (a run reads the same commits again and again).
+        """
+        key = (ref, path)
+        if key in self._folders:
+            return dict(self._folders[key])
         blobs = [(name, sha) for kind, sha, name in self._entries(ref, path) or [] if kind == "blob"]
-        return dict(zip((name for name, _ in blobs), self.read_blobs([sha for _, sha in blobs])))
+        files = dict(zip((name for name, _ in blobs), self.read_blobs([sha for _, sha in blobs])))
+        if ref in self._commits:
+            if len(self._folders) >= _KEPT_FOLDERS:
+                self._folders.pop(next(iter(self._folders)))
+            self._folders[key] = files
+        return dict(files)
 
     def read_blobs(self, shas: Sequence[str]) -> list[bytes]:
         """The contents of blobs, in order, read with one ``git cat-file --batch``."""
@@ -318,6 +388,16 @@ class Git:
     def file_ids(self, ref: str, path: str) -> dict[str, str]:
         """Files directly inside ``path`` at ``ref``: name → blob id, without reading them."""
         return {name: sha for kind, sha, name in self._entries(ref, path) or [] if kind == "blob"}
+
+    def path_ids(self, ref: str, pathspecs: Sequence[str]) -> dict[str, str]:
+        """Blobs at ``ref`` named by ``pathspecs`` (``dir/`` lists a folder's files): path → blob id."""
+        out = self.run_bytes("ls-tree", "-z", "--full-tree", "--end-of-options", ref, "--", *pathspecs)
+        ids = {}
+        for record in out.split(b"\0"):
+            info, _, name = record.partition(b"\t")
+            if info.split()[1:2] == [b"blob"]:
+                ids[name.decode("utf-8", "surrogateescape")] = info.split()[2].decode()
+        return ids
 
     def list_dirs(self, ref: str, path: str) -> list[str]:
         """Names of the folders directly inside ``path`` at ``ref``."""
@@ -342,9 +422,7 @@ class Git:
         new = [path for path in paths if not self._in_head(path)] if new is None else list(new)
         if new:
             self.run("add", "--all", "--", *new)
-        self.run(
-            "commit", "--quiet", "--no-verify", "--only", "--cleanup=verbatim", "-F", "-", "--", *paths, input=message
-        )
+        self.run(*_QUIET_COMMIT, "--only", "--cleanup=verbatim", "-F", "-", "--", *paths, input=message)
         self._after_commit(paths)
         return self._new_head()
 
@@ -356,6 +434,10 @@ class Git:
         return True
 
     def _new_head(self) -> str:
+        """The commit just made: read from the branch's ref file, or asked of git where there is none."""
+        branch, head = self._read_head()
+        if branch and head:
+            return head
         head = self.head()
         if head is None:  # pragma: no cover - git just made a commit
             raise GitError("git commit left no commit at HEAD")
@@ -363,17 +445,7 @@ class Git:
 
     def commit_empty(self, message: str) -> str:
         """An empty commit that records something (an evaluation) in the history."""
-        self.run(
-            "commit",
-            "--quiet",
-            "--no-verify",
-            "--allow-empty",
-            "--only",
-            "--cleanup=verbatim",
-            "-F",
-            "-",
-            input=message,
-        )
+        self.run(*_QUIET_COMMIT, "--allow-empty", "--only", "--cleanup=verbatim", "-F", "-", input=message)
         self._after_commit(())
         return self._new_head()
 
@@ -386,7 +458,7 @@ class Git:
         except GitError:
             self.run("revert", "--abort")
             raise
-        self.run("commit", "--quiet", "--no-verify", "--allow-empty", "--cleanup=verbatim", "-F", "-", input=message)
+        self.run(*_QUIET_COMMIT, "--allow-empty", "--cleanup=verbatim", "-F", "-", input=message)
         self._after_commit(())
         return self._new_head()
 
@@ -421,7 +493,7 @@ class Git:
         self, revisions: Sequence[str] = ("HEAD",), paths: Iterable[str] = (), *, max_count: int | None = None
     ) -> list[CommitInfo]:
         """Commits newest first, with their trailers parsed by git itself."""
-        fmt = _FIELD.join(["%H", "%P", "%ct", "%s", "%b", "%(trailers:only,unfold)"]) + _RECORD
+        fmt = _FIELD.join(["%H", "%P", "%ct", "%s", "%b", _TRAILERS]) + _RECORD
         args = ["log", f"--format={fmt}", *revisions]
         if max_count is not None:
             args.append(f"--max-count={max_count}")
@@ -446,6 +518,10 @@ class Git:
         return dict(line.split("\t") for line in out.splitlines() if line)
 
 
+def _is_sha(text: str) -> bool:
+    return len(text) == 40 and all(c in "0123456789abcdef" for c in text)
+
+
 def blob_id(data: bytes) -> str:
     """The object id git gives a file with this content."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
@@ -454,11 +530,8 @@ def blob_id(data: bytes) -> str:
 def _parse_record(record: str) -> CommitInfo:
     # Only newlines are stripped: str.strip() would also eat the \x1f separators.
     sha, parents, timestamp, subject, body, trailer_text = record.strip("\n").split("\x1f")
-    trailers = []
-    for line in trailer_text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep:
-            trailers.append((key.strip(), value.strip()))
+    pairs = (item.partition("\x1c") for item in trailer_text.split("\x1d") if item)
+    trailers = [(key, value) for key, sep, value in pairs if sep]
     return CommitInfo(
         sha=sha,
         subject=subject,

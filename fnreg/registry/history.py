@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from fnreg.registry.actions import Action
 from fnreg.registry.git import CommitInfo, Git
+
+if TYPE_CHECKING:
+    from fnreg.registry.actions import Action
 
 RUN = "Fnreg-Run"
 TOOLSET = "Fnreg-Toolset"
@@ -162,7 +164,7 @@ class LogEntry:
             "score": self.score,
             "val_score": self.val_score,
             "tags": list(self.tags),
-            "trailers": [list(t) for t in self.commit.trailers],
+            "trailers": self.commit.trailers,  # JSON writes the pairs as arrays
         }
 
 

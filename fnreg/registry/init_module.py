@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from fnreg.registry.syntax import py_literal
+from fnreg.registry.literals import py_literal
 
 if TYPE_CHECKING:
     import black

@@ -20,7 +20,6 @@ The toolset's generated ``__init__.py`` is :mod:`~fnreg.registry.init_module`'s.
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,17 +28,29 @@ import libcst as cst
 from fnreg.errors import ActionError
 from fnreg.registry.actions import Action
 from fnreg.registry.init_module import INIT_MARKER, PACKAGE_INIT, build_init
-from fnreg.registry.policy import check_class, check_def, check_runs_on_import, module_bindings, module_level_statement
+from fnreg.registry.literals import py_literal
+from fnreg.registry.policy import (
+    check_class,
+    check_def,
+    check_runs_on_import,
+    module_bindings,
+    module_level_statement,
+)
 from fnreg.registry.schema import (
     DerivedFunction,
     SchemaError,
     annotation_for,
     canonical_schema,
     clean_description,
-    derive_function,
+    describe_function,
 )
-from fnreg.registry.signature import TYPING_NAMES, check_signature_names, docstring_literal, fit_function
-from fnreg.registry.syntax import is_docstring, is_import_line, py_literal
+from fnreg.registry.signature import (
+    TYPING_NAMES,
+    check_signature_names,
+    docstring_literal,
+    fit_function,
+)
+from fnreg.registry.syntax import is_docstring, is_import_line
 
 if TYPE_CHECKING:
     import black
@@ -66,11 +77,12 @@ def build_module(action: Action, *, mode: black.Mode | None = None) -> BuiltModu
     effective = dict(action.parameters, properties=dict(action.parameters["properties"]))
     main = fit_function(parts.main, module, action, effective, where, synthesised=parts.synthesised)
     check_signature_names(module_bindings(cst.Module(body=[*parts.future, *parts.imports, *parts.others])), main, where)
-    text = _assemble(module, parts, main, action, effective)
-    source = _format(text, mode, where)
-    _check_compiles(source, where)
-    derived = _derive(source, action.name, where)
+    # What the LLM will be told, read back from the def as written: black, next, changes layout
+    # only (the tests read the formatted source back and find the same).
+    derived = _derive(main, action, where)
     _check_round_trip(derived, action, effective, where)
+    source = _format(_assemble(module, parts, main, action, effective), mode, where)
+    _check_compiles(source, where)
     return BuiltModule(name=action.name, source=source, derived=derived)
 
 
@@ -263,7 +275,6 @@ def _format(text: str, mode: black.Mode | None, where: str) -> str:
 
 def _check_compiles(source: str, where: str) -> None:
     try:
-        compile(source, f"<{where}>", "exec", flags=ast.PyCF_ONLY_AST | 0, dont_inherit=True)
         compile(source, f"<{where}>", "exec", dont_inherit=True)
     except SyntaxError as exc:
         raise ActionError(f"{where}: the module does not compile: {exc.msg} (line {exc.lineno})") from None
@@ -271,9 +282,9 @@ def _check_compiles(source: str, where: str) -> None:
         raise ActionError(f"{where}: the module does not compile: {exc}") from None
 
 
-def _derive(source: str, name: str, where: str) -> DerivedFunction:
+def _derive(main: cst.FunctionDef, action: Action, where: str) -> DerivedFunction:
     try:
-        return derive_function(source, name)
+        return describe_function(main, tuple(action.packages))
     except SchemaError as exc:
         raise ActionError(f"{where}: {exc}") from None
 

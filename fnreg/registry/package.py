@@ -52,11 +52,11 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from fnreg.errors import FnregError
-from fnreg.version import fnreg_version
 from fnreg.registry.config import black_mode
 from fnreg.registry.init_module import build_init
 from fnreg.registry.registry import Registry
 from fnreg.registry.toolset import Toolset, check_toolset_name, load_toolset, name_list
+from fnreg.version import fnreg_version
 
 REQUIRES_PYTHON = ">=3.11"
 WHEEL_TAG = "py3-none-any"

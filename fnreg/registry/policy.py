@@ -51,7 +51,6 @@ def module_level_statement(
     module: cst.Module, stmt: cst.CSTNode, bindings: Bindings, name: str, where: str
 ) -> cst.CSTNode | None:
     """Keep harmless module-level statements; refuse code that would run on import."""
-    line = module.code_for_node(stmt).strip().splitlines()[0][:60] if module.code_for_node(stmt).strip() else ""
     if _is_main_guard(module, stmt):
         return stmt
     if isinstance(stmt, cst.Try) and _only_imports(stmt):
@@ -72,9 +71,15 @@ def module_level_statement(
                     check_runs_on_import(module, bindings, name, where, small.annotation)
                 kept.append(small)
                 continue
-            raise ActionError(f"{where}: module-level statement `{line}` would run on import; move it inside `{name}`")
+            raise _statement_runs(module, stmt, name, where)
         return stmt.with_changes(body=kept) if kept else None
-    raise ActionError(f"{where}: module-level statement `{line}` would run on import; move it inside `{name}`")
+    raise _statement_runs(module, stmt, name, where)
+
+
+def _statement_runs(module: cst.Module, stmt: cst.CSTNode, name: str, where: str) -> ActionError:
+    code = module.code_for_node(stmt).strip()
+    line = code.splitlines()[0][:60] if code else ""
+    return ActionError(f"{where}: module-level statement `{line}` would run on import; move it inside `{name}`")
 
 
 def _assigned_name(small: cst.BaseSmallStatement) -> str | None:

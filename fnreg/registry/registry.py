@@ -6,18 +6,22 @@ import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fnreg.errors import ActionError, GitError, InputError
 from fnreg.registry.actions import Action, parse_action
-from fnreg.registry.config import black_mode, package_name
-from fnreg.registry.derive_cache import DerivationCache
+from fnreg.registry.derive_cache import DerivationCache, cache_key
 from fnreg.registry.git import Git, blob_id
 from fnreg.registry.history import RUN, TOOLSET, LogEntry, action_message, format_message, read_log
 from fnreg.registry.init_module import PACKAGE_INIT, build_init, is_generated_init
-from fnreg.registry.module_builder import BuiltModule, build_module
 from fnreg.registry.toolset import Toolset, check_toolset_name, is_function_module, load_toolset, name_list
+
+if TYPE_CHECKING:
+    import black
+
+    from fnreg.registry.module_builder import BuiltModule
 
 STATE_DIR = ".fnreg"
 
@@ -72,8 +76,11 @@ class Registry:
     def __init__(self, path: str | os.PathLike[str] = ".", *, package: str | None = None) -> None:
         self.git = Git(path)
         self.root = self.git.root
-        self.package = package or package_name(self.root)
-        self._black_mode = black_mode(self.root)
+        if package is None:
+            from fnreg.registry.config import package_name
+
+            package = package_name(self.root)
+        self.package = package
         self._snapshots: dict[tuple[str | None, str], _Snapshot] = {}
         #: Blob ids of toolset ``__init__.py`` files known to be fnreg's (safe to rewrite).
         self._generated_inits: set[str] = set()
@@ -115,6 +122,17 @@ class Registry:
             path.mkdir()
             self.git.exclude(f"/{STATE_DIR}/")
         return path
+
+    def keep_derived(self, module: BuiltModule, *, create: bool = False) -> None:
+        """Store what a module just written derives to, so reading it next needs no parser (libcst).
+
+        Into ``.fnreg/`` where fnreg keeps state already; ``create``: make that folder if needed.
+        """
+        state = self.state_dir(create=create)
+        if state.is_dir():
+            DerivationCache(state / "cache" / "derived.sqlite").put_many(
+                {cache_key(module.source, module.name): module.derived}
+            )
 
     def _derivation_cache(self) -> DerivationCache | None:
         """The on-disk cache, where fnreg already keeps state (never creates .fnreg/ just to list)."""
@@ -170,9 +188,16 @@ class Registry:
 
     # ------------------------------------------------------------------ writing
 
+    @cached_property
+    def _black_mode(self) -> black.Mode:
+        """The repository's black style (``[tool.black]``); read when a module is first written."""
+        from fnreg.registry.config import black_mode
+
+        return black_mode(self.root)
+
     def prepare(self, action: Action | Mapping[str, Any] | str, *, toolset: str) -> tuple[Action, BuiltModule | None]:
         """Validate an action against the toolset at HEAD and build its module; writes nothing."""
-        return self._prepare(action, toolset, self._snapshot(toolset))
+        return self._prepare(action, toolset, self._snapshot(toolset, self.git.head()))
 
     def _prepare(
         self, action: Action | Mapping[str, Any] | str, toolset: str, snapshot: _Snapshot
@@ -192,8 +217,13 @@ class Registry:
             )
         if action.kind == "remove_function":
             return action, None
+        from fnreg.registry.module_builder import (
+            build_module,  # libcst and black: only to write
+        )
+
         module = build_module(action, mode=self._black_mode)
-        if action.kind == "revise_function" and self._committed_source(toolset, action.name) == module.source:
+        committed = snapshot.blobs.get(f"{snapshot.base}/{action.name}.py")
+        if action.kind == "revise_function" and committed == blob_id(module.source.encode("utf-8")):
             raise ActionError(
                 f"{where}: the revised module is identical to the current one; change the code or description"
             )
@@ -208,8 +238,7 @@ class Registry:
         epoch: int | None = None,
     ) -> AppliedAction:
         """Apply one action as one commit on the current branch, or raise and change nothing."""
-        self.git.ensure_writable()
-        snapshot = self._snapshot(toolset)
+        snapshot = self._snapshot(toolset, self.git.writable_head())
         action, module = self._prepare(action, toolset, snapshot)
         self._check_generated_init(snapshot, toolset)
         base = self.toolset_path(toolset)
@@ -246,9 +275,8 @@ class Registry:
         (``from registry.math import solve`` gives the function). Commits the file when it
         changed and returns the commit; None when it was up to date.
         """
-        self.git.ensure_writable()
         check_toolset_name(toolset)
-        snapshot = self._snapshot(toolset)
+        snapshot = self._snapshot(toolset, self.git.writable_head())
         base = self.toolset_path(toolset)
         if not any(p.startswith(base + "/") for p in snapshot.blobs):
             raise InputError(f"no toolset {toolset!r} at HEAD: nothing under {base}/ is committed")
@@ -276,7 +304,7 @@ class Registry:
 
     def check_generated_init(self, toolset: str) -> None:
         """Raise ``ActionError`` when the toolset's ``__init__.py`` at HEAD was written by hand."""
-        self._check_generated_init(self._snapshot(toolset), toolset)
+        self._check_generated_init(self._snapshot(toolset, self.git.head()), toolset)
 
     def _check_generated_init(self, snapshot: _Snapshot, toolset: str) -> None:
         """Refuse to overwrite a toolset ``__init__.py`` written by hand (read once per content)."""
@@ -291,9 +319,8 @@ class Registry:
             )
         self._generated_inits.add(blob)
 
-    def _snapshot(self, toolset: str) -> _Snapshot:
-        """The toolset's files at HEAD, read once per commit (a run applies many actions in a row)."""
-        head = self.git.head()
+    def _snapshot(self, toolset: str, head: str | None) -> _Snapshot:
+        """The toolset's files at ``head`` (HEAD), read once per commit (a run applies many actions in a row)."""
         cached = self._snapshots.get((head, toolset)) if head else None
         if cached is not None:
             return cached
@@ -301,17 +328,12 @@ class Registry:
         if head is None:
             snapshot = _Snapshot(None, {}, base)
         else:
-            blobs = {f"{base}/{name}": blob for name, blob in self.git.file_ids(head, base).items()}
-            package_init = self.git.file_ids(head, self.package).get("__init__.py")
-            if package_init:
-                blobs[f"{self.package}/__init__.py"] = package_init
+            package_init = f"{self.package}/__init__.py"
+            blobs = self.git.path_ids(head, [f"{base}/", package_init])
+            blobs = {p: b for p, b in blobs.items() if p == package_init or p.rpartition("/")[0] == base}
             snapshot = _Snapshot(head, blobs, base)
         self._snapshots = {(head, toolset): snapshot}
         return snapshot
-
-    def _committed_source(self, toolset: str, name: str) -> str | None:
-        data = self.git.read_file("HEAD", f"{self.toolset_path(toolset)}/{name}.py")
-        return data.decode("utf-8", errors="replace") if data is not None else None
 
     def _holds(self, relative: str, text: str | None) -> bool:
         """True when the working tree already has exactly what the action would write there."""
@@ -325,6 +347,8 @@ class Registry:
             target = self.root / relative
             if text is None:
                 target.unlink(missing_ok=True)
+                continue
+            if self._holds(relative, text):  # e.g. the toolset's __init__.py after a revision
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             temporary = target.with_name(f".{target.name}.fnreg-tmp")

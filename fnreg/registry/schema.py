@@ -16,12 +16,24 @@ Supported annotations: ``str``, ``int``, ``float``, ``bool``, ``Any``, ``None``,
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
 
-from fnreg.registry.syntax import NO_VALUE, literal_value, py_literal
+from fnreg.registry.derived import DerivedFunction, SchemaError
+from fnreg.registry.literals import py_literal
+from fnreg.registry.syntax import NO_VALUE, literal_value
+
+__all__ = [
+    "DerivedFunction",
+    "SchemaError",
+    "annotation_for",
+    "annotation_schema",
+    "canonical_schema",
+    "clean_description",
+    "derive_function",
+    "describe_function",
+]
 
 JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
 PYTHON_TYPES = {v: k for k, v in JSON_TYPES.items()} | {"null": "None"}
@@ -31,28 +43,6 @@ _ANY_NAMES = {"Any", "object"}
 # Keywords ``annotation_for`` expresses as Python types; every other keyword travels in
 # the ``Annotated`` metadata dict so that nothing the optimizer asked for is lost.
 _TYPE_KEYWORDS = {"type", "items", "enum", "anyOf", "additionalProperties", "description", "default"}
-
-
-class SchemaError(ValueError):
-    """A schema or annotation fnreg cannot translate; the message says which and why."""
-
-
-@dataclass(frozen=True)
-class DerivedFunction:
-    """What the LLM is told about one function, derived from its source."""
-
-    name: str
-    #: The function's docstring, cleaned (``inspect.cleandoc``); the tool description.
-    description: str
-    #: JSON schema of the parameters: ``{"type": "object", "properties": ..., "required": [...]}``.
-    parameters: dict[str, Any]
-    #: Packages the module declares in ``__requires__`` (recorded, never installed).
-    requires: tuple[str, ...] = ()
-    #: Things a reviewer should know (unsupported annotations, ``*args``...); never fatal.
-    warnings: tuple[str, ...] = field(default=())
-    #: JSON schema of the return annotation; None when there is none or it is not a JSON type
-    #: (``Any``, a class...). Served tools declare it as their output schema.
-    returns: dict[str, Any] | None = None
 
 
 def derive_function(source: str, name: str) -> DerivedFunction:
@@ -71,15 +61,20 @@ def derive_function(source: str, name: str) -> DerivedFunction:
     func = find_function(module, name)
     if func is None:
         raise SchemaError(f"no top-level function `{name}` in the module")
+    return describe_function(func, read_requires(module))
+
+
+def describe_function(func: cst.FunctionDef, requires: tuple[str, ...] = ()) -> DerivedFunction:
+    """The tool description of one parsed ``def`` (its module declares ``requires``)."""
     warnings: list[str] = []
     docstring = func.get_docstring() or ""
     description = clean_description(docstring)
     parameters = _derive_parameters(func, warnings, documented_parameters(docstring))
     return DerivedFunction(
-        name=name,
+        name=func.name.value,
         description=description,
         parameters=parameters,
-        requires=read_requires(module),
+        requires=requires,
         warnings=tuple(warnings),
         returns=_derive_returns(func),
     )

@@ -8,15 +8,17 @@ must match the schema's names; a body without ``def`` gets the signature synthes
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import libcst as cst
 
 from fnreg.errors import ActionError
 from fnreg.registry.actions import Action
+from fnreg.registry.literals import py_literal
 from fnreg.registry.policy import Bindings
 from fnreg.registry.schema import SchemaError, annotation_for, clean_description
-from fnreg.registry.syntax import is_docstring, is_inert, literal_value, py_literal, statements
+from fnreg.registry.syntax import is_docstring, is_inert, literal_value, statements
 
 #: ``typing`` names a written signature may use.
 TYPING_NAMES = ("Annotated", "Any", "Literal")
@@ -131,11 +133,17 @@ def _param(
 def _expression(code: str, name: str, where: str) -> cst.BaseExpression:
     """An annotation or default written from the schema; some schemas (``"enum": []``) have none."""
     try:
-        return cst.parse_expression(code)
+        return _parsed_expression(code)
     except cst.ParserSyntaxError:
         raise ActionError(
             f"{where}: parameter `{name}`: its schema cannot be written as Python (`{code[:60]}`)"
         ) from None
+
+
+@lru_cache(maxsize=1024)
+def _parsed_expression(code: str) -> cst.BaseExpression:
+    # libcst nodes are immutable, so one parse serves every module written with this annotation.
+    return cst.parse_expression(code)
 
 
 def _json_value(value: Any) -> bool:

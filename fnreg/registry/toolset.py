@@ -7,11 +7,10 @@ Nothing here imports learned code; every fact comes from
 from __future__ import annotations
 
 import copy
-import multiprocessing
 import os
+import re
 import sys
 import threading
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,7 +18,7 @@ from typing import Any
 
 from fnreg.errors import FnregError
 from fnreg.registry.derive_cache import DerivationCache, cache_key
-from fnreg.registry.schema import DerivedFunction, SchemaError, derive_function
+from fnreg.registry.derived import DerivedFunction, SchemaError
 
 _TOOLSET_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
@@ -187,6 +186,10 @@ def _derive_many(items: list[tuple[str, str]]) -> list[DerivedFunction | str]:
     workers = min(os.cpu_count() or 1, 8)
     if len(items) < PARALLEL_FROM or workers < 2 or threading.active_count() > 1 or sys.platform != "linux":
         return [_derive_outcome(item) for item in items]
+    import multiprocessing
+
+    import fnreg.registry.schema  # noqa: F401  (libcst: imported once here, shared by every forked worker)
+
     context = multiprocessing.get_context("fork")
     with context.Pool(workers) as pool:
         return pool.map(_derive_outcome, items, chunksize=max(1, len(items) // (workers * 4)))
@@ -202,4 +205,8 @@ def _derive_outcome(item: tuple[str, str]) -> DerivedFunction | str:
 @lru_cache(maxsize=8192)
 def _derive_cached(source: str, name: str) -> DerivedFunction:
     # Keyed by content: a training run reads the same modules at many commits.
+    from fnreg.registry.schema import (
+        derive_function,  # libcst: only for content never derived before
+    )
+
     return derive_function(source, name)

@@ -89,7 +89,7 @@ PAPER_PROTOCOL: dict[str, Any] = {
 }
 
 
-class ProjectConfig(RegistryConfig, LLMConfig, AgentConfig, OptimizerConfig, SandboxConfig, TrainingConfig):
+class ProjectConfig(TrainingConfig, SandboxConfig, OptimizerConfig, AgentConfig, LLMConfig, RegistryConfig):
     """The whole ``[tool.fnreg]`` table: every section; a key none declares is a typo."""
 
     model_config = ConfigDict(**TABLE_CONFIG)

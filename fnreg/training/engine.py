@@ -396,7 +396,7 @@ class Trainer:
                 checkout = self.registry.export(self.toolset, state.start, Path(folder))
                 start = yield from self._evaluate(0, "test_start", tasks, checkout)
         spent = _usage_record(self.usage.snapshot() - before)
-        note = EpochNote(result, best.epoch, usage=spent, start_results=start, task_set=self.task_set.name)
+        note = EpochNote(result, best.epoch, task_set=self.task_set.name, start_results=start, usage=spent)
         message = format_message(
             f"test: {percent(result.score)} with epoch {best.epoch}'s functions",
             None,

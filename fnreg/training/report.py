@@ -1,31 +1,27 @@
 """A run's report, read entirely from git: the learning curve, a table per epoch, the functions.
 
 Markdown for a pull-request body (with a mermaid chart GitHub draws inline, and the curve as a
-PNG file beside it), or a standalone HTML page.
+PNG file beside it), or a standalone HTML page (``templates/report.html.j2``, jinja2 with
+autoescaping: nothing from a run's history reaches the page unescaped).
 """
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display: reports are written on servers and CI runners
-import matplotlib.pyplot as plt  # noqa: E402
-
-from fnreg.errors import FnregError  # noqa: E402
-from fnreg.llm import Usage  # noqa: E402
-from fnreg.registry import Registry  # noqa: E402
-from fnreg.registry.history import SCORE, TASKS, percent, training_record  # noqa: E402
-from fnreg.evaluation.review import Review, render_review  # noqa: E402
-from fnreg.evaluation.stats import Interval, wilson_interval  # noqa: E402
-from fnreg.training.notes import EpochNote, read_note  # noqa: E402
-from fnreg.training.state import EpochRecord, RunState, load_state  # noqa: E402
-from fnreg.training.workspace import Workspace  # noqa: E402
+from fnreg.errors import FnregError
+from fnreg.evaluation.review import Review, render_review
+from fnreg.evaluation.stats import Interval, wilson_interval
+from fnreg.llm import Usage
+from fnreg.registry import Registry
+from fnreg.registry.history import SCORE, TASKS, percent, training_record
+from fnreg.tables import markdown_table
+from fnreg.training.notes import EpochNote, read_note
+from fnreg.training.state import EpochRecord, RunState, load_state
+from fnreg.training.workspace import Workspace
 
 CURVE_FILE = "learning-curve.png"
 
@@ -163,8 +159,9 @@ def raise_no_epochs(run: str) -> None:
 
 def _row(git, epoch: EpochRecord) -> EpochRow:
     note = read_note(git, epoch.commit)
-    actions = [f"{a.kind.removesuffix('_function')} `{a.name}`" for a in note.actions] if note else []
-    reasons = [(a.reason or "").strip() for a in note.actions] if note else []
+    noted = note.actions if note else ()
+    actions = [f"{a.kind.removesuffix('_function')} `{a.name}`" for a in noted]
+    reasons = [(a.reason or "").strip() for a in noted]
     return EpochRow(
         epoch=epoch.epoch,
         commit=epoch.commit,
@@ -206,6 +203,11 @@ def _commit_url(git) -> str | None:
 
 def plot_curve(report: Report, path: Path) -> Path:
     """The learning curve as a PNG: train accuracy per epoch, roll-backs and best marked."""
+    import matplotlib  # a third of a second to import: only when a curve is drawn
+
+    matplotlib.use("Agg")  # no display: reports are written on servers and CI runners
+    import matplotlib.pyplot as plt
+
     epochs = [r.epoch for r in report.rows]
     scores = [r.score * 100 for r in report.rows]
     best_line = [r.best_score * 100 if r.decision not in ("improved", "kept") else r.score * 100 for r in report.rows]
@@ -278,6 +280,11 @@ def _decision_text(row: EpochRow) -> str:
     }.get(row.decision, row.decision)
 
 
+def _actions_text(row: EpochRow) -> str:
+    actions = ", ".join(row.actions) or ("—" if row.decision == "baseline" else "none")
+    return actions + (f" ({row.rejected} rejected)" if row.rejected else "")
+
+
 def _best_before(row: EpochRow) -> str:
     if row.decision == "baseline":
         return "—"
@@ -343,20 +350,27 @@ def render_markdown(report: Report, image: str | None = CURVE_FILE, task: str | 
     lines += _mermaid(report)
     if image:
         lines += [f"![learning curve]({image})", ""]
-    val_header, val_rule = (" val |", "---:|") if report.has_val else ("", "")
-    lines += [
-        f"| epoch | actions | train |{val_header} best before | decision | tokens | cost | commit |",
-        f"|---:|---|---:|{val_rule}---:|---|---:|---:|---|",
-    ]
-    for row in report.rows:
-        actions = ", ".join(row.actions) or ("—" if row.decision == "baseline" else "none")
-        if row.rejected:
-            actions += f" ({row.rejected} rejected)"
-        val = f" {percent(row.val_score) if row.val_score is not None else '—'} |" if report.has_val else ""
-        lines.append(
-            f"| {row.epoch} | {actions} | {percent(row.score)} |{val} {_best_before(row)} | {_decision_text(row)} "
-            f"| {row.usage.total_tokens:,} | {row.usage.cost_text()} | {_commit_ref(report, row.commit)} |"
+    headers = ["epoch", "actions", "train", *(["val"] if report.has_val else []), "best before", "decision"]
+    lines.append(
+        markdown_table(
+            [*headers, "tokens", "cost", "commit"],
+            [
+                (
+                    row.epoch,
+                    _actions_text(row),
+                    percent(row.score),
+                    *([percent(row.val_score) if row.val_score is not None else "—"] if report.has_val else []),
+                    _best_before(row),
+                    _decision_text(row),
+                    f"{row.usage.total_tokens:,}",
+                    row.usage.cost_text(),
+                    _commit_ref(report, row.commit),
+                )
+                for row in report.rows
+            ],
+            "rlr" + ("r" if report.has_val else "") + "rlrrl",
         )
+    )
     lines += ["", *_reasons(report)]
     lines += [f"### Functions at the best epoch ({len(report.functions)})", ""]
     lines += [f"- `{name}` — {description}" for name, description in report.functions] or ["- (none)"]
@@ -410,33 +424,37 @@ def _mermaid(report: Report) -> list[str]:
 
 
 def render_html(report: Report, image: str = CURVE_FILE) -> str:
-    rows = "\n".join(
-        f"<tr><td>{r.epoch}</td><td>{html.escape(', '.join(r.actions) or '—')}</td><td>{percent(r.score)}</td>"
-        f"<td>{percent(r.best_score)}</td><td>{html.escape(_decision_text(r).replace('**', ''))}</td>"
-        f"<td>{r.usage.total_tokens:,}</td><td>{html.escape(r.usage.cost_text())}</td><td><code>{r.commit[:10]}</code></td></tr>"
-        for r in report.rows
+    """The report as a standalone page (the template escapes every value)."""
+    from jinja2 import (  # only HTML reports need it
+        Environment,
+        PackageLoader,
+        select_autoescape,
     )
-    functions = "\n".join(f"<li><code>{html.escape(n)}</code> — {html.escape(d)}</li>" for n, d in report.functions)
+
+    environment = Environment(
+        loader=PackageLoader("fnreg.training", "templates"), autoescape=select_autoescape(["html", "j2"])
+    )
     best = report.best
     summary = f"Best: epoch {best.epoch}, train accuracy {percent(best.score)}" if best else ""
     if best is not None and best.val_score is not None:
         summary += f", validation accuracy {percent(best.val_score)}"
     if report.test_score is not None:
         summary += f"; test accuracy {percent(report.test_score)}"
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>fnreg run {html.escape(report.run)}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:.3rem .6rem}}</style></head><body>
-<h1>fnreg run <code>{html.escape(report.run)}</code> — toolset <code>{html.escape(report.toolset)}</code></h1>
-<p>{html.escape(summary)}. Branch <code>{html.escape(report.branch)}</code>{f", tag <code>{html.escape(report.tag)}</code>" if report.tag else ""}.</p>
-{f"<p>Learned code ran in the sandbox: {html.escape(report.sandbox_text)}.</p>" if report.sandbox_text else ""}
-<img src="{html.escape(image)}" alt="learning curve">
-<table><tr><th>epoch</th><th>actions</th><th>score</th><th>best before</th><th>decision</th><th>tokens</th><th>cost</th><th>commit</th></tr>
-{rows}
-</table>
-<h2>Functions at the best epoch</h2><ul>{functions}</ul>
-</body></html>
-"""
+    rows = [
+        {
+            "epoch": r.epoch,
+            "actions": _actions_text(r),
+            "score": percent(r.score),
+            "val": percent(r.val_score) if r.val_score is not None else "—",
+            "best": _best_before(r),
+            "decision": _decision_text(r).replace("**", ""),
+            "tokens": f"{r.usage.total_tokens:,}",
+            "cost": r.usage.cost_text(),
+            "commit": r.commit[:10],
+        }
+        for r in report.rows
+    ]
+    return environment.get_template("report.html.j2").render(report=report, summary=summary, rows=rows, image=image)
 
 
 PULL_REQUEST_FILE = "pull-request.md"

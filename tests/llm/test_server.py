@@ -10,7 +10,7 @@ import urllib.request
 import openai
 import pytest
 
-from fnreg.testing.server import ChatServer, Fault, FunctionCall, Message, text, tool_call
+from fnreg.testing.server import ChatServer, Fault, FunctionCall, Message, echo_policy, text, tool_call
 
 
 def _post(server: ChatServer, body: dict) -> tuple[int, dict]:
@@ -85,8 +85,20 @@ def test_fault_statuses_and_retry_after(serve) -> None:
 
 
 def test_sixty_four_concurrent_requests(serve) -> None:
-    server = serve(latency=0.2)
-    client = openai.OpenAI(base_url=server.base_url, api_key="x", max_retries=0, timeout=10)
+    # Each request is held until 33 have arrived: only a server that really serves that many at
+    # once answers them without the 20 s fallback, however loaded the machine is.
+    arrived, lock, gate = [0], threading.Lock(), threading.Event()
+
+    def held(request: dict):
+        with lock:
+            arrived[0] += 1
+            if arrived[0] >= 33:
+                gate.set()
+        gate.wait(timeout=20)
+        return echo_policy(request)
+
+    server = serve(policy=held)
+    client = openai.OpenAI(base_url=server.base_url, api_key="x", max_retries=0, timeout=30)
     answers: list[str] = []
 
     def ask(i: int) -> None:
@@ -97,9 +109,9 @@ def test_sixty_four_concurrent_requests(serve) -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(10)
+        thread.join(30)
     assert sorted(answers) == sorted(f"echo: q{i}" for i in range(64))
-    assert server.max_in_flight > 32  # they really overlapped
+    assert gate.is_set() and server.max_in_flight > 32  # they really overlapped
     client.close()
 
 

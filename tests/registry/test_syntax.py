@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fnreg.registry.syntax import NO_VALUE, is_docstring, is_import_line, is_inert, literal_value, py_literal
+from fnreg.registry.literals import py_literal
+from fnreg.registry.syntax import NO_VALUE, is_docstring, is_import_line, is_inert, literal_value
 
 EXPRESSIONS = [
     "...",

@@ -82,3 +82,24 @@ def test_report_data(trained: Path):
 def test_unknown_run(user_repo: Path):
     with pytest.raises(FnregError, match="no run 'nope'"):
         build_report(Registry(user_repo), "nope")
+
+
+def test_html_escapes_what_the_history_says():
+    from fnreg.training.report import EpochRow, Report, render_html
+
+    row = EpochRow(0, "a" * 40, 0.5, 0.5, "baseline", 2, actions=["add `x<y>`"])
+    report = Report(
+        run="r<1>",
+        toolset="math",
+        branch="fnreg/math/r",
+        tag=None,
+        rows=[row],
+        best=row,
+        test_score=None,
+        test_tasks=None,
+        functions=[("evil", "<script>alert(1)</script> & more")],
+    )
+    page = render_html(report, image='curve.png" onerror="x')
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
+    assert "fnreg run <code>r&lt;1&gt;</code>" in page and 'src="curve.png&#34; onerror=&#34;x"' in page
+    assert "<td>add `x&lt;y&gt;`</td>" in page and "Best: epoch 0, train accuracy 50.0%." in page

@@ -15,34 +15,38 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from fnreg.registry import Registry
-from tests.conftest import git
+from fnreg.testing.scripted_model import scripted_policy
+from fnreg.testing.server import ChatServer
+from tests.conftest import _isolate_git, git, make_user_repo
 from tests.training.conftest import fnreg
 from tests.training.test_engine import EXPECTED_HISTORY
 
 TRIALS = 20
-# Lines the CLI prints as it reaches each part of a run; a trial kills shortly after one.
-MOMENTS = [
-    "training toolset",
-    "epoch 0 baseline",
-    "+ add_function convert_units",
-    "+ add_function mean_of",
-    "epoch 1 candidate",
-    "epoch 1: train",
-    "~ revise_function convert_units",
-    "- remove_function mean_of",
-    "epoch 2: train",
-    "epoch 3 candidate",
-    "epoch 3: train",  # the roll-back commit follows
-    "+ add_function percent_of",
-    "epoch 4: train",
-    "epoch 2 test split",
-    "training finished",  # tagging and the report
-]
+# Lines the CLI prints as it reaches each part of a run; a trial kills shortly after one. Each
+# line is printed only once the commit beside it is made, so the branch reaches at least that far.
+MOMENTS = {
+    "training toolset": "create the registry package",
+    "epoch 0 baseline": "create the registry package",
+    "+ add_function convert_units": "add_function convert_units",
+    "+ add_function mean_of": "add_function mean_of",
+    "epoch 1 candidate": "add_function mean_of",
+    "epoch 1: train": "epoch 1: train 75.0% (best)",
+    "~ revise_function convert_units": "revise_function convert_units",
+    "- remove_function mean_of": "remove_function mean_of",
+    "epoch 2: train": "epoch 2: train 100.0% (best)",
+    "epoch 3 candidate": "revise_function convert_units",
+    "epoch 3: train": "roll back epoch 3: train 75.0% < best 100.0%",  # the roll-back commit comes first
+    "+ add_function percent_of": "add_function percent_of",
+    "epoch 4: train": "roll back epoch 4: train 100.0% = best 100.0%",
+    "epoch 2 test split": "roll back epoch 4: train 100.0% = best 100.0%",
+    "training finished": "test: 100.0% with epoch 2's functions",  # tagging and the report
+}
 TRAIN_ARGS = ["train", "demo", "--run-id", "r", "--patience", "2", "--test", "--concurrency", "2"]
 
 
@@ -78,43 +82,54 @@ def _kill_at(repo: Path, base_url: str, moment: str, delay: float) -> str:
     return seen
 
 
+def _history(repo: Path) -> list[str]:
+    try:
+        return git(repo, "log", "--reverse", "--format=%s", "main..fnreg/demo/r").splitlines()
+    except subprocess.CalledProcessError:  # killed before the branch was made
+        return []
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, dict[str, str]]]:
+    """An untouched copy of the user's repository, the scripted server, and an uninterrupted run's functions."""
+    root = tmp_path_factory.mktemp("sigkill")
+    with pytest.MonkeyPatch.context() as patch:
+        _isolate_git(patch)
+        repo = make_user_repo(root / "user")
+        pristine = root / "pristine"
+        shutil.copytree(repo, pristine, symlinks=True)
+        with ChatServer(policy=scripted_policy) as server:
+            finished = fnreg(repo, *TRAIN_ARGS, "--base-url", server.base_url)
+            assert finished.returncode == 0, finished.stderr
+            assert _history(repo) == EXPECTED_HISTORY
+            yield pristine, server.base_url, Registry(repo).toolset("demo", "fnreg/demo/r").sources()
+
+
 @pytest.mark.slow
-def test_sigkill_at_any_point_then_resume(user_repo: Path, server, tmp_path: Path):
-    pristine = tmp_path / "pristine"
-    shutil.copytree(user_repo, pristine, symlinks=True)
-    reference = fnreg(user_repo, *TRAIN_ARGS, "--base-url", server.base_url)
-    assert reference.returncode == 0, reference.stderr
-    expected_sources = Registry(user_repo).toolset("demo", "fnreg/demo/r").sources()
-    assert git(user_repo, "log", "--reverse", "--format=%s", "main..fnreg/demo/r").splitlines() == EXPECTED_HISTORY
+@pytest.mark.parametrize("trial", range(TRIALS))
+def test_sigkill_at_any_point_then_resume(reference, tmp_path: Path, trial: int):
+    pristine, base_url, expected_sources = reference
+    repo = tmp_path / f"trial-{trial}"
+    shutil.copytree(pristine, repo, symlinks=True)
+    head, status = git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain")
+    moment = list(MOMENTS)[trial % len(MOMENTS)]
+    last_line = _kill_at(repo, base_url, moment, random.Random(f"20261121:{trial}").uniform(0.0, 0.4))
+    committed = _epoch_commits(repo)
+    at_kill = _history(repo)
+    # The kill landed where it was aimed: at or after the moment's commit, on the way to the same history.
+    assert at_kill == EXPECTED_HISTORY[: len(at_kill)], f"trial {trial} (killed after {last_line!r}): {at_kill}"
+    assert MOMENTS[moment] in at_kill, f"trial {trial}: killed after {last_line!r} before {MOMENTS[moment]!r}"
 
-    rng = random.Random(20261121)
-    outcomes = []
-    for trial in range(TRIALS):
-        repo = tmp_path / f"trial-{trial}"
-        shutil.copytree(pristine, repo, symlinks=True)
-        head, status = git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain")
-        moment = MOMENTS[trial % len(MOMENTS)]
-        last_line = _kill_at(repo, server.base_url, moment, rng.uniform(0.0, 0.4))
-        committed = _epoch_commits(repo)
-        tip = git(repo, "log", "-1", "--format=%s", "fnreg/demo/r") if committed else "(no epoch yet)"
+    branch_exists = bool(git(repo, "branch", "--list", "fnreg/demo/r"))
+    args = ["train", "demo", "--resume", "r", "--patience", "2", "--test"] if branch_exists else TRAIN_ARGS
+    resumed = fnreg(repo, *args, "--base-url", base_url)
+    assert resumed.returncode == 0, f"trial {trial} (killed after {last_line!r}): {resumed.stderr[-2000:]}"
 
-        branch_exists = bool(git(repo, "branch", "--list", "fnreg/demo/r"))
-        args = ["train", "demo", "--resume", "r", "--patience", "2", "--test"] if branch_exists else TRAIN_ARGS
-        resumed = fnreg(repo, *args, "--base-url", server.base_url)
-        assert resumed.returncode == 0, f"trial {trial} (killed after {last_line!r}): {resumed.stderr[-2000:]}"
-
-        history = git(repo, "log", "--reverse", "--format=%s", "main..fnreg/demo/r").splitlines()
-        assert history == EXPECTED_HISTORY, f"trial {trial} (killed after {last_line!r})"
-        assert Registry(repo).toolset("demo", "fnreg/demo/r").sources() == expected_sources
-        final = set(_epoch_commits(repo))
-        assert set(committed) <= final, f"trial {trial}: a committed epoch was lost"
-        fsck = subprocess.run(
-            ["git", "fsck", "--no-progress", "--no-dangling"], cwd=repo, capture_output=True, text=True
-        )
-        assert fsck.returncode == 0 and fsck.stdout.strip() == "", fsck.stdout + fsck.stderr
-        assert git(repo, "rev-parse", "HEAD") == head and git(repo, "status", "--porcelain") == status
-        best = git(repo, "log", "--format=%H", "--grep=^epoch 2: train 100.0% (best)$", "fnreg/demo/r")
-        assert git(repo, "rev-parse", "fnreg/demo/r/best^{commit}") == best
-        outcomes.append((moment, len(committed), tip))
-    # The kills really landed at different points of the run: after actions, epochs, roll-backs...
-    assert len({(count, tip) for _, count, tip in outcomes}) >= 6, outcomes
+    assert _history(repo) == EXPECTED_HISTORY, f"trial {trial} (killed after {last_line!r})"
+    assert Registry(repo).toolset("demo", "fnreg/demo/r").sources() == expected_sources
+    assert set(committed) <= set(_epoch_commits(repo)), f"trial {trial}: a committed epoch was lost"
+    fsck = subprocess.run(["git", "fsck", "--no-progress", "--no-dangling"], cwd=repo, capture_output=True, text=True)
+    assert fsck.returncode == 0 and fsck.stdout.strip() == "", fsck.stdout + fsck.stderr
+    assert git(repo, "rev-parse", "HEAD") == head and git(repo, "status", "--porcelain") == status
+    best = git(repo, "log", "--format=%H", "--grep=^epoch 2: train 100.0% (best)$", "fnreg/demo/r")
+    assert git(repo, "rev-parse", "fnreg/demo/r/best^{commit}") == best
