@@ -20,7 +20,7 @@ from fnreg.training.events import EpochFinished, EvaluationStarted, RunFinished
 from fnreg.testing.server import Message, text
 from tests.conftest import git
 from tests.training.conftest import fnreg
-from tests.training.scripted import Script, function_call, row, subjects, write_task_set
+from tests.training.scripted import Script, actions_taken, function_call, row, subjects, write_task_set
 
 # With lookup_table, a and b are answered; without it, neither.
 HELPED = [row("a", 0, 7, 7), row("b", 0, 8, 8)]
@@ -96,6 +96,20 @@ def test_a_tie_is_kept_with_ties_keep(git_repo: Path, serve):
     assert "registry/lookup/unused_helper.py" in files  # the tip holds the kept set
 
 
+def test_fnreg_train_ties_keep_keeps_a_tie(git_repo: Path, serve):
+    write_task_set(git_repo, HELPED)
+    server = serve(policy=_tie_script())
+    args = ["train", "lookup", "--epochs", "2", "--patience", "5", "--base-url", server.base_url]
+    default = fnreg(git_repo, *args, "--run-id", "default")
+    assert default.returncode == 0, default.stderr
+    assert subjects(git_repo, "default")[-1] == "roll back epoch 2: train 100.0% = best 100.0%"
+    kept = fnreg(git_repo, *args, "--ties", "keep", "--run-id", "kept")
+    assert kept.returncode == 0, kept.stderr
+    assert subjects(git_repo, "kept")[-1] == "epoch 2: train 100.0% (best)"
+    files = git(git_repo, "ls-tree", "--name-only", "fnreg/lookup/kept/best", "registry/lookup/").split()
+    assert "registry/lookup/unused_helper.py" in files
+
+
 # ----------------------------------------------------------------------------- a step that changes nothing
 
 
@@ -118,6 +132,25 @@ def test_a_step_that_changes_nothing_does_not_freeze_the_run(git_repo: Path, ser
     assert events[-1].best_epoch == 2
     first = epoch_note(git_repo, 1)  # recorded: recorded, nothing re-evaluated
     assert first["decision"] == "no_change" and first["terminated"] is True
+
+
+def test_a_step_whose_proposals_are_all_invalid_does_not_freeze_the_run(git_repo: Path, serve):
+    def step_one(prompt: str):
+        return function_call("broken", body="return (")  # a syntax error, on every trial
+
+    def step_two(prompt: str):
+        told = "none of your proposals became valid (add_function" in prompt
+        return function_call("lookup_table") if told and actions_taken(prompt) == 0 else text("TERMINATE")
+
+    script = Script({1: step_one, 2: step_two})
+    write_task_set(git_repo, HELPED)
+    _, events = run(git_repo, serve, script, TrainConfig(epochs=2, patience=3))
+    decisions = [e.decision for e in events if isinstance(e, EpochFinished)]
+    assert decisions == ["baseline", "no_change", "improved"]
+    first = epoch_note(git_repo, 1)
+    assert first["decision"] == "no_change" and first["rejected"]
+    assert not any(s.startswith("add_function broken") for s in subjects(git_repo))
+    assert events[-1].best_epoch == 2
 
 
 # ----------------------------------------------------------------------------- ablations
@@ -162,6 +195,37 @@ def test_one_shot_update_takes_all_actions_in_one_reply(git_repo: Path, serve):
         "add_function lookup_table",
         "epoch 1: train 100.0% (best)",
     ]
+
+
+def test_fnreg_train_ablation_switches(git_repo: Path, serve):
+    # Steps 1 and 2 add functions that change nothing; step 3 adds two at once, one of them helpful.
+    both = Message(tool_calls=[function_call("helper_3"), function_call("lookup_table")])
+    script = Script({1: [function_call("helper_1")], 2: [function_call("helper_2")], 3: [both]})
+    write_task_set(git_repo, HELPED)
+    server = serve(policy=script)
+    args = ["train", "lookup", "--epochs", "3", "--patience", "1", "--base-url", server.base_url]
+    stopped = fnreg(git_repo, *args, "--run-id", "default")
+    assert stopped.returncode == 0, stopped.stderr
+    assert [s for s in subjects(git_repo, "default") if s.startswith("epoch")] == [
+        "epoch 0: train 0.0% (best)",
+        "epoch 1: train 0.0%",
+    ]  # patience 1: the tie of step 1 is rolled back and the run stops
+
+    prompts = len(script.optimizer_prompts)
+    ablation = fnreg(git_repo, *args, "--no-rollback", "--no-early-stop", "--one-shot", "--run-id", "ablation")
+    assert ablation.returncode == 0, ablation.stderr
+    assert len(script.optimizer_prompts) - prompts == 3  # one request per step
+    assert subjects(git_repo, "ablation")[-7:] == [
+        "add_function helper_1",
+        "epoch 1: train 0.0% (best)",
+        "add_function helper_2",
+        "epoch 2: train 0.0% (best)",
+        "add_function helper_3",
+        "add_function lookup_table",
+        "epoch 3: train 100.0% (best)",
+    ]
+    settings = epoch_note(git_repo, 0, "ablation")["settings"]
+    assert (settings["rollback"], settings["early_stop"], settings["update"]) == (False, False, "one_shot")
 
 
 # ----------------------------------------------------------------------------- batches
