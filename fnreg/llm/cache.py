@@ -22,9 +22,14 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def request_key(request: dict[str, Any]) -> str:
-    """sha256 of the canonical request (model, messages, tools, tool_choice, temperature...)."""
-    return hashlib.sha256(canonical_json(request).encode()).hexdigest()
+def request_key(request: dict[str, Any], **parts: Any) -> str:
+    """sha256 of the canonical request (model, messages, tools, tool_choice, temperature...).
+
+    ``parts``: what else decides the answer (``endpoint=...``, ``namespace=...``), hashed with
+    the request; none for a cassette, which records one endpoint's exchanges by request alone.
+    """
+    value: Any = {"request": request, "parts": parts} if parts else request
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
 
 
 _SCHEMA = """

@@ -14,9 +14,11 @@ from fnreg.llm import Usage
 from fnreg.registry import AppliedAction
 
 #: What an evaluation is for: the starting set (epoch 0), the best set again on a new batch, the
-#: set after a step, the best set on the test split, and the starting set on the test split.
-Phase = Literal["baseline", "best", "candidate", "test", "test_start"]
-Decision = Literal["baseline", "improved", "rolled_back", "no_change"]
+#: set after a step, the epoch's set on the validation split, the best set on the test split,
+#: and the starting set on the test split.
+Phase = Literal["baseline", "best", "candidate", "val", "test", "test_start"]
+#: ``kept``: not an improvement but kept (a tie with ``ties = "keep"``, any step with ``rollback = false``).
+Decision = Literal["baseline", "improved", "kept", "rolled_back", "no_change"]
 StopReason = Literal["epochs", "early_stop", "budget", "finished"]
 
 
@@ -78,6 +80,9 @@ class EpochFinished:
     #: Non-improving epochs in a row so far (the early-stop counter).
     patience_used: int
     usage: Usage = field(default_factory=Usage)
+    #: The epoch's validation score (a task set with a validation split: it decided).
+    val_score: float | None = None
+    best_val_score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,8 @@ class RunFinished:
     worktree: str
     usage: Usage
     test_score: float | None = None
+    #: The best epoch's validation score (a task set with a validation split).
+    best_val_score: float | None = None
 
 
 Event = (
