@@ -126,11 +126,13 @@ class LLMAgent:
         model: str | None = None,
         package: str | None = None,
         toolset: str | None = None,
+        system: str | None = None,
     ) -> None:
         self.client = client
         self.limits = limits
         self.model = model
-        self.system = system_message(package, toolset)
+        #: The system message: ``system`` (a task set's ``system_prompt``) or fnreg's own.
+        self.system = system if system is not None else system_message(package, toolset)
 
     @staticmethod
     def finish(

@@ -1,7 +1,8 @@
 """The text ReAct agent, for endpoints without native tool calling.
 
-The model writes ``Thought`` / ``Action`` / ``Action Input`` lines; the agent runs the action
-and answers with an ``Observation``; ``Final Answer`` ends the task. Models are sloppy about
+The model writes ``Thought`` / ``Action`` / ``Action Input`` lines (plain, or numbered as in the
+paper's template: ``Action 1:`` / ``Action 1 Input:``); the agent runs the action and answers
+with an ``Observation``; ``Final Answer`` ends the task. Models are sloppy about
 this format, so parsing forgives: any case, markdown bold, code fences, a call written as
 ``name(...)``, a bare string for a one-parameter function, raw code for the python tool, and
 observations the model invented itself (cut off, never trusted).
@@ -18,10 +19,11 @@ from fnreg import safe_json
 from fnreg.agents.base import PYTHON_TOOL, PYTHON_TOOL_NAME, Budget, Conversation, LLMAgent, ToolRunner, run_tool
 
 _LABEL = r"^[ \t>*_`#]*{}[ \t*_`]*[:：][ \t*_]*"
-_OBSERVATION = re.compile(_LABEL.format(r"observation"), re.I | re.M)
-_FINAL = re.compile(_LABEL.format(r"final[ \t_]*answer"), re.I | re.M)
-_ACTION = re.compile(_LABEL.format(r"action") + r"[ \t]*(.*)$", re.I | re.M)
-_INPUT = re.compile(_LABEL.format(r"action[ \t_]*input"), re.I | re.M)
+_STEP = r"(?:[ \t]*\d+)?"  # the paper's template numbers its steps: "Action 1:", "Action 1 Input:"
+_OBSERVATION = re.compile(_LABEL.format(r"observation" + _STEP), re.I | re.M)
+_FINAL = re.compile(_LABEL.format(r"final[ \t_]*answer" + _STEP), re.I | re.M)
+_ACTION = re.compile(_LABEL.format(r"action" + _STEP) + r"[ \t]*(.*)$", re.I | re.M)
+_INPUT = re.compile(_LABEL.format(r"action" + _STEP + r"[ \t_]*input" + _STEP), re.I | re.M)
 _FENCE = re.compile(r"^```[\w-]*\n?|\n?```\s*$")
 _BOXED = re.compile(r"\\boxed\s*\{")
 

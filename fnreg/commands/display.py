@@ -141,9 +141,60 @@ _PHASES = {
     "baseline": "baseline",
     "best": "best set",
     "candidate": "candidate",
+    "val": "validation",
     "test": "test split",
     "test_start": "start on test",
 }
+
+
+def _interval(interval) -> str:
+    return f"[{interval.low:.1%}, {interval.high:.1%}]"
+
+
+def repeats_summary(repeats, title: str) -> Table:
+    """Every repeat's score with its Wilson interval, mean ± sd, pass@k and pass^k for k = 1..n."""
+    from fnreg.evaluation.stats import wilson_interval
+
+    table = Table(title=f"{title}, {repeats.n} repeats", title_justify="left", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("")
+    for index, run in enumerate(repeats.runs, 1):
+        table.add_row(
+            f"repeat {index}",
+            f"{run.score:.1%} ({run.correct}/{run.total}) {_interval(wilson_interval(run.correct, run.total))}",
+        )
+    table.add_row("mean ± sd", f"{repeats.mean:.1%} ± {repeats.sd * 100:.1f} pts")
+    table.add_row("all attempts", f"{repeats.pooled.value:.1%} {_interval(repeats.pooled)} (Wilson, pooled)")
+    for k in range(1, repeats.n + 1):
+        table.add_row(f"pass@{k} / pass^{k}", f"{repeats.pass_at(k):.1%} / {repeats.pass_hat(k):.1%}")
+    tasks = repeats.tasks
+    always, never = sum(t.passed == repeats.n for t in tasks), sum(t.passed == 0 for t in tasks)
+    table.add_row("tasks", f"{always} passed every repeat, {never} none, {len(tasks) - always - never} some")
+    usage = repeats.usage
+    table.add_row("tokens", f"{usage.total_tokens:,} ({usage.calls} calls, {usage.cached_calls} cached)")
+    table.add_row("cost", usage.cost_text())
+    return table
+
+
+def consistency_summary(voted: EvalResult, samples, title: str) -> Table:
+    """The majority vote's accuracy beside one sample's, and the tokens all samples took."""
+    from fnreg.evaluation.stats import wilson_interval
+
+    k = samples.n
+    table = Table(title=f"{title}, self-consistency over {k} samples", title_justify="left", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("")
+    wilson = wilson_interval(voted.correct, voted.total)
+    table.add_row("majority vote", f"{voted.score:.1%} ({voted.correct}/{voted.total}) {_interval(wilson)}")
+    table.add_row("one sample", f"{samples.mean:.1%} ± {samples.sd * 100:.1f} pts (mean ± sd of the {k})")
+    temperature = voted.meta.get("temperature")
+    if temperature is not None:
+        table.add_row("temperature", f"{temperature:g}")
+    usage = voted.usage
+    per_task = usage.total_tokens / voted.total if voted.total else 0
+    table.add_row("tokens", f"{usage.total_tokens:,} ({per_task:,.0f} a task, all {k} samples)")
+    table.add_row("cost", usage.cost_text())
+    return table
 
 
 class TrainDisplay:
@@ -212,16 +263,25 @@ class TrainDisplay:
     def _EpochFinished(self, event) -> None:
         self.close()
         score, best = f"{event.score:.1%}", f"{event.best_score:.1%}"
+        val = f", val {event.val_score:.1%}" if event.val_score is not None else ""
+        # With a validation split its score decides (and is the one compared with the best's).
+        decided, best_decided = event.score, event.best_score
+        if event.val_score is not None and event.best_val_score is not None:
+            decided, best_decided = event.val_score, event.best_val_score
+            best = f"{event.best_val_score:.1%} (val)"
         verdict = {
-            "baseline": f"epoch {event.epoch}: train {score} (baseline)",
-            "improved": f"epoch {event.epoch}: train {score}, improved: kept",
-            "rolled_back": f"epoch {event.epoch}: train {score} {'<' if event.score < event.best_score else '='} "
+            "baseline": f"epoch {event.epoch}: train {score}{val} (baseline)",
+            "improved": f"epoch {event.epoch}: train {score}{val}, improved: kept",
+            "kept": f"epoch {event.epoch}: train {score}{val}, no improvement: kept",
+            "rolled_back": f"epoch {event.epoch}: train {score}{val} {'<' if decided < best_decided else '='} "
             f"best {best}: rolled back",
             "no_change": f"epoch {event.epoch}: no action, nothing to evaluate",
         }[event.decision]
-        style = {"improved": "bold green", "rolled_back": "bold red", "no_change": "yellow"}.get(event.decision, "bold")
+        style = {"improved": "bold green", "kept": "green", "rolled_back": "bold red", "no_change": "yellow"}.get(
+            event.decision, "bold"
+        )
         parts = [verdict]
-        if event.decision in ("rolled_back", "no_change"):
+        if event.decision in ("rolled_back", "no_change", "kept"):
             parts.append(f"patience {event.patience_used}")
         parts.append(usage_text(event.usage))
         line = fit(parts, self.console.width)
@@ -239,7 +299,8 @@ def run_summary(finished, report_hint: str | None = None) -> Table:
         "finished": "already finished",
     }
     table.add_row("stopped", reasons[finished.reason])
-    table.add_row("best", f"epoch {finished.best_epoch}: train {finished.best_score:.1%}")
+    val = f", val {finished.best_val_score:.1%}" if finished.best_val_score is not None else ""
+    table.add_row("best", f"epoch {finished.best_epoch}: train {finished.best_score:.1%}{val}")
     if finished.test_score is not None:
         table.add_row("test", f"{finished.test_score:.1%}")
     table.add_row("branch", finished.branch)

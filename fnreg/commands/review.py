@@ -20,7 +20,9 @@ from fnreg.commands.common import (
 from fnreg.commands.display import TaskProgress
 from fnreg.errors import GitError, InputError
 from fnreg.evaluation import EvalResult, TaskSetAdapter, load_task_set, toolset_checkout
+from fnreg.evaluation.repeats import collect
 from fnreg.evaluation.review import Review, marker, render_review
+from fnreg.registry.history import training_record
 from fnreg.github import check_gh, current_pull_request, upsert_comment
 
 WORKING_TREE = "working tree"
@@ -32,7 +34,14 @@ status = Console(stderr=True, highlight=False, soft_wrap=True)
 @click.argument("task")
 @click.option("--base", required=True, help="The ref to compare against (e.g. origin/main).")
 @click.option("--head", help="The changed ref (default: the working tree, edits included).")
-@click.option("--split", type=click.Choice(["train", "test"]), default="test", show_default=True)
+@click.option("--split", type=click.Choice(["train", "val", "test"]), default="test", show_default=True)
+@click.option(
+    "--repeats",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Evaluate each side N times (the repeat index is in the cache key); accuracies become mean ± sd.",
+)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the Markdown review here.")
 @click.option("--comment", is_flag=True, help="Create or update the review comment on the pull request (gh).")
 @click.option("--pr-number", help="The pull request to comment on (default: this checkout's).")
@@ -67,7 +76,10 @@ def review_command(ctx: click.Context, task: str, base: str, head: str | None, *
     if kwargs["skip_unchanged"] and not changes and not _task_set_changed(registry, task_set, base_commit, head):
         status.print(f"nothing to review: neither toolset {task_set.toolset!r} nor task set {task_set.name!r} changed")
         return
+    repeats: dict[str, list[EvalResult]] = {}
     if kwargs["base_results"] or kwargs["head_results"]:
+        if kwargs["repeats"] > 1:
+            raise InputError("--repeats evaluates both sides itself; it does not go with --base-results")
         results = _read_results(kwargs["base_results"], kwargs["head_results"])
     else:
         task_set.load_evaluator()  # a bad evaluator is refused before anything is made or spent
@@ -81,9 +93,11 @@ def review_command(ctx: click.Context, task: str, base: str, head: str | None, *
         )
         tasks = task_set.split(kwargs["split"])
         with client:
-            results = {
-                side: _evaluate(registry, adapter, tasks, ref, side) for side, ref in (("base", base), ("head", head))
+            repeats = {
+                side: _evaluate(registry, adapter, tasks, ref, side, kwargs["repeats"])
+                for side, ref in (("base", base), ("head", head))
             }
+        results = {side: runs[0] for side, runs in repeats.items()}
     if sorted(r.task_id for r in results["base"].results) != sorted(r.task_id for r in results["head"].results):
         raise InputError(
             "base and head results cover different tasks; evaluate both sides on the same split and shards"
@@ -99,6 +113,9 @@ def review_command(ctx: click.Context, task: str, base: str, head: str | None, *
         changes=changes,
         base_commit=base_commit,
         head_commit=head_commit,
+        base_repeats=repeats.get("base", []) if kwargs["repeats"] > 1 else [],
+        head_repeats=repeats.get("head", []) if kwargs["repeats"] > 1 else [],
+        records=_training_records(registry, {"base": base_commit, "head": head_commit}),
     )
     _emit(registry, review, kwargs, number)
     if kwargs["fail_on_regression"] and review.regressed:
@@ -130,15 +147,29 @@ def _task_set_changed(registry, task_set, base_commit: str, head: str | None) ->
     return bool(registry.git.run(*diff))
 
 
-def _evaluate(registry, adapter, tasks, ref: str | None, side: str) -> EvalResult:
-    results = []
+def _evaluate(registry, adapter, tasks, ref: str | None, side: str, repeats: int = 1) -> list[EvalResult]:
+    """The side's evaluation, once per repeat (repeat ``i`` keyed as such in the cache)."""
+    finished = []
     with toolset_checkout(registry, adapter.task_set.toolset, ref) as checkout:
-        with TaskProgress(status, f"{side} ({ref or WORKING_TREE})", len(tasks)) as progress:
-            for result in adapter.evaluate(checkout, tasks):
-                results.append(result)
-                progress.update(len(results), sum(r.correct for r in results), adapter.client.usage.total.total_tokens)
-    order = {t.id: i for i, t in enumerate(tasks)}
-    return EvalResult(sorted(results, key=lambda r: order[r.task_id]), meta={"ref": ref or WORKING_TREE})
+        label = f"{side} ({ref or WORKING_TREE})" + (f" ×{repeats}" if repeats > 1 else "")
+        with TaskProgress(status, label, len(tasks) * repeats) as progress:
+            for item in adapter.evaluate_repeats(checkout, tasks, repeats):
+                finished.append(item)
+                correct = sum(r.correct for _, r in finished)
+                progress.update(len(finished), correct, adapter.client.usage.total.total_tokens)
+    return collect(finished, [t.id for t in tasks], repeats, ref=ref or WORKING_TREE)
+
+
+def _training_records(registry, commits: dict[str, str | None]) -> dict[str, str]:
+    """What training recorded at each side's commit, when it is an epoch commit (a run's best tag)."""
+    records = {}
+    for side, commit in commits.items():
+        if commit is not None:
+            found = registry.git.log([commit], max_count=1)
+            record = training_record(found[0]) if found else None
+            if record:
+                records[side] = record
+    return records
 
 
 def _emit(registry, review: Review, options: dict, number: str | None) -> None:
@@ -147,8 +178,9 @@ def _emit(registry, review: Review, options: dict, number: str | None) -> None:
     if output is not None:
         output.write_text(markdown, encoding="utf-8")
     status.print(
-        f"{review.task_set} ({review.split}, {plural(review.base.total, 'task')}): "
-        f"base {review.base.score:.1%} → head {review.head.score:.1%}, "
+        f"{review.task_set} ({review.split}, {plural(review.base.total, 'task')}"
+        + (f", {review.repeats} repeats" if review.repeats > 1 else "")
+        + f"): base {review.base_accuracy.value:.1%} → head {review.head_accuracy.value:.1%}, "
         f"change {review.difference.as_points(signed=True)}; "
         f"{sum(f.fixed for f in review.flips)} fixed, {sum(not f.fixed for f in review.flips)} broken"
     )

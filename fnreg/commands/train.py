@@ -19,6 +19,9 @@ from fnreg.commands.common import (
     sandbox_setting,
 )
 from fnreg.commands.display import TrainDisplay, run_summary
+from fnreg.config import default
+from fnreg.optimizer.config import OptimizerConfig
+from fnreg.training.config import TrainingConfig
 from fnreg.evaluation import load_task_set
 from fnreg.training import prepare_run, project_run, settings_from_project
 from fnreg.errors import FnregError
@@ -31,10 +34,51 @@ from fnreg.training.report import write_report
 
 @click.command("train")
 @click.argument("task")
-@click.option("--epochs", type=click.IntRange(min=1), help="Optimizer steps (default 10).")
-@click.option("--max-actions", type=click.IntRange(min=1), help="Actions per step (default 3).")
-@click.option("--patience", type=click.IntRange(min=1), help="Epochs without improvement before stopping (default 3).")
+@click.option(
+    "--protocol",
+    type=click.Choice(["fnreg", "paper"]),
+    help="A preset: fnreg's cheaper defaults, or the paper's choices (10 epochs, patience 10, 3 actions, ties "
+    "kept, no clipping under budget, answers shown, the paper's batch rule); flags given beside it win.",
+)
+@click.option(
+    "--epochs", type=click.IntRange(min=1), help=f"Optimizer steps (default {default(TrainingConfig, 'epochs')})."
+)
+@click.option(
+    "--max-actions",
+    type=click.IntRange(min=1),
+    help=f"Actions per step (default {default(OptimizerConfig, 'max_actions')}).",
+)
+@click.option(
+    "--patience",
+    type=click.IntRange(min=1),
+    help=f"Epochs without improvement before stopping (default {default(TrainingConfig, 'patience')}; the paper: 10).",
+)
+@click.option(
+    "--ties",
+    type=click.Choice(["rollback", "keep"]),
+    help=f"A step that ties the best: roll back (the paper's pseudocode) or keep it (its experiments; "
+    f"default {default(TrainingConfig, 'ties')}).",
+)
 @click.option("--batch-size", type=click.IntRange(min=1), help="Training tasks sampled per epoch (default: all).")
+@click.option(
+    "--batch-rule",
+    type=click.Choice(["paired", "paper"]),
+    help="With --batch-size: evaluate the best set again on each batch (paired, fnreg's) or compare with its "
+    f"recorded score (paper; default {default(TrainingConfig, 'batch_rule')}).",
+)
+@click.option("--no-rollback", is_flag=True, help="Keep every step, improving or not (the paper's ablation).")
+@click.option("--no-early-stop", is_flag=True, help="Run every epoch whatever the patience (the paper's ablation).")
+@click.option("--one-shot", is_flag=True, help="All of a step's actions in one optimizer reply (the paper's ablation).")
+@click.option(
+    "--show-answers/--hide-answers",
+    default=None,
+    help="Show the optimizer each task's answer and the ground truth (default: hidden; the paper shows them).",
+)
+@click.option(
+    "--clip",
+    type=click.Choice(["always", "over_budget"]),
+    help="Cut long messages and old failed sets always (default) or only when over the prompt budget.",
+)
 @click.option("--seed", type=int, help="Seed of the batch sampling (default 0).")
 @click.option("--optimizer-model", help="Model of the optimizer (default: the agent's --model).")
 @click.option("--prompt-budget", type=click.IntRange(min=1000), help="Tokens per optimizer request (default 96000).")
@@ -69,6 +113,9 @@ def train_command(ctx: click.Context, task: str, **kwargs) -> None:
     always_pr, push, remote = kwargs.pop("always_pr"), kwargs.pop("push"), kwargs.pop("remote")
     optimizer_model = kwargs.pop("optimizer_model")
     kwargs["test"] = kwargs.pop("test_split")
+    kwargs["rollback"] = False if kwargs.pop("no_rollback") else None
+    kwargs["early_stop"] = False if kwargs.pop("no_early_stop") else None
+    kwargs["update"] = "one_shot" if kwargs.pop("one_shot") else None
     kwargs["sandbox"] = sandbox_setting(registry.root, kwargs.pop("sandbox_mode"))
     config, options = settings_from_project(registry.root, **kwargs, concurrency=llm_flags["concurrency"])
     if dry_run:
@@ -187,7 +234,8 @@ def _dry_run(registry, task, config, options, llm_flags, optimizer_model) -> Non
             "agent_tokens",
         ),
         (
-            f"optimizer ({plural(config.epochs, 'step')} × {plural(options.max_actions, 'action')})",
+            f"optimizer ({plural(config.epochs, 'step')} × "
+            + (f"{plural(options.max_actions, 'action')})" if options.update != "one_shot" else "1 one-shot request)"),
             "optimizer_calls",
             "optimizer_tokens",
         ),

@@ -8,6 +8,7 @@ the task set names, and judges answers with its evaluator.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -58,14 +59,19 @@ class TaskSetAdapter:
             raise TaskSetError(f"unknown agent {self.task_set.agent!r}; use one of {', '.join(AGENTS)}")
         self.check = self.task_set.load_evaluator()
 
-    def make_agent(self) -> Agent:
+    def make_agent(self, client: LLMClient | None = None) -> Agent:
+        """The task set's agent; its ``system_prompt`` and ``max_turns`` win over the run's defaults."""
         cls = AGENTS[self.task_set.agent]
+        limits = self.agent_limits
+        if self.task_set.max_turns is not None:
+            limits = dataclasses.replace(limits, max_turns=self.task_set.max_turns)
         return cls(
-            self.client,
-            limits=self.agent_limits,
+            client or self.client,
+            limits=limits,
             model=self.model,
             package=self.package,
             toolset=self.task_set.toolset,
+            system=self.task_set.system_prompt,
         )
 
     def toolset(self, checkout: Path) -> Toolset:
@@ -75,33 +81,67 @@ class TaskSetAdapter:
         return load_toolset(self.task_set.toolset, files, f"{self.package}/{self.task_set.toolset}", None)
 
     def evaluate(self, checkout: Path, tasks: Sequence[Task]) -> Iterator[TaskResult]:
+        stream = self.evaluate_repeats(checkout, tasks, 1)
+        try:
+            for _, result in stream:
+                yield result
+        finally:
+            stream.close()  # closing this generator (Ctrl-C) stops the tasks not yet started
+
+    def evaluate_repeats(
+        self, checkout: Path, tasks: Sequence[Task], repeats: int, *, temperature: float | None = None
+    ) -> Iterator[tuple[int, TaskResult]]:
+        """Every task ``repeats`` times, as ``(repeat, result)`` in the order they finish.
+
+        Repeat ``i`` asks through :meth:`LLMClient.variant` ``(repeat=i)``: its index is in the
+        cache and cassette key, so each repeat really asks again (repeat 0 is an ordinary
+        evaluation). ``temperature``: sample at it instead of the client's setting (self-consistency).
+        All repeats share one sandbox pool and run ``concurrency`` tasks at a time.
+        """
+        if repeats < 1:
+            raise TaskSetError(f"repeats must be at least 1, got {repeats}")
         tools = self.toolset(checkout).openai_tools()
         with staged_package(checkout, self.package, self.task_set.toolset) as staged:
-            yield from self._run(staged, tools, tasks)
+            yield from self._run(staged, tools, tasks, repeats, temperature)
 
-    def _run(self, staged: Path, tools: list[dict[str, Any]], tasks: Sequence[Task]) -> Iterator[TaskResult]:
+    def _run(
+        self,
+        staged: Path,
+        tools: list[dict[str, Any]],
+        tasks: Sequence[Task],
+        repeats: int,
+        temperature: float | None,
+    ) -> Iterator[tuple[int, TaskResult]]:
         has_toolset = (staged / self.package / self.task_set.toolset / "__init__.py").is_file()
         sandbox = Sandbox(
             staged,
             package=self.package,
             toolset=self.task_set.toolset if has_toolset else None,
             limits=self.sandbox_limits,
-            size=max(1, min(self.concurrency, len(tasks), 64)),
+            size=max(1, min(self.concurrency, len(tasks) * repeats, 64)),
             mode=self.sandbox_mode,
             network=self.task_set.network,
             wait=False,  # the jail starts during the tasks' first LLM turn
         )
         self.sandbox_record = {"mode": sandbox.mode, "network": sandbox.network}
-        solve = partial(
-            run_one,
-            agent=self.make_agent(),
-            check=self.check,
-            prompt_template=self.task_set.prompt,
-            tools=tools,
-            sandbox=sandbox,
-        )
+        solvers = [
+            partial(
+                run_one,
+                agent=self.make_agent(self.client.variant(repeat=i, temperature=temperature)),
+                check=self.check,
+                prompt_template=self.task_set.prompt,
+                tools=tools,
+                sandbox=sandbox,
+            )
+            for i in range(repeats)
+        ]
+
+        def solve(item: tuple[int, Task]) -> tuple[int, TaskResult]:
+            return item[0], solvers[item[0]](item[1])
+
+        items = [(i, task) for i in range(repeats) for task in tasks]
         with sandbox:
-            yield from run_tasks(tasks, solve, concurrency=self.concurrency)
+            yield from run_tasks(items, solve, concurrency=self.concurrency)
 
     def describe(self) -> dict[str, Any]:
         return {"task_set": self.task_set.name, "toolset": self.task_set.toolset, "agent": self.task_set.agent}

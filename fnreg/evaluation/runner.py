@@ -13,7 +13,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fnreg import safe_json
 from fnreg.agents.base import Agent, Conversation, ToolResult
@@ -222,12 +222,16 @@ def run_one(
     return TaskResult(task.id, prompt, task.answer, answer, correct, failure, conversation, question=task.question)
 
 
+Item = TypeVar("Item")
+Outcome = TypeVar("Outcome")
+
+
 def run_tasks(
-    tasks: Sequence[Task],
-    solve: Callable[[Task], TaskResult],
+    tasks: Sequence[Item],
+    solve: Callable[[Item], Outcome],
     *,
     concurrency: int = 1,
-) -> Iterator[TaskResult]:
+) -> Iterator[Outcome]:
     """Yield ``solve(task)`` for every task as each finishes, ``concurrency`` at a time.
 
     Closing the iterator (or Ctrl-C while iterating) drops the tasks not yet started; an
@@ -238,9 +242,9 @@ def run_tasks(
     """
     if concurrency < 1:
         raise FnregError(f"concurrency must be at least 1, got {concurrency}")
-    pending: deque[Task] = deque(tasks)
+    pending: deque[Item] = deque(tasks)
     total = len(pending)
-    finished: queue.SimpleQueue[tuple[TaskResult | None, BaseException | None]] = queue.SimpleQueue()
+    finished: queue.SimpleQueue[tuple[Outcome | None, BaseException | None]] = queue.SimpleQueue()
 
     def work() -> None:
         while True:

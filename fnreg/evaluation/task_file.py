@@ -61,6 +61,11 @@ class TaskFile(BaseModel):
         json_schema_extra={"expects": "a path string"},
     )
     test: str | None = Field(None, description="Test data (JSONL).", json_schema_extra={"expects": "a path string"})
+    val: str | None = Field(
+        None,
+        description="Validation data (JSONL); it decides keep, roll-back, early stop and best.",
+        json_schema_extra={"expects": "a path string"},
+    )
     train_size: int | None = Field(
         None,
         ge=1,
@@ -69,6 +74,23 @@ class TaskFile(BaseModel):
     )
     test_size: int | None = Field(
         None, ge=1, description="Seeded sample of the test rows.", json_schema_extra={"expects": "a positive integer"}
+    )
+    val_size: int | None = Field(
+        None,
+        ge=1,
+        description="Seeded sample of the validation rows; without `val`, taken from the training file.",
+        json_schema_extra={"expects": "a positive integer"},
+    )
+    system_prompt: str | None = Field(
+        None,
+        description="The agent's system message (default: fnreg's, naming the toolset's package).",
+        json_schema_extra={"expects": "a string"},
+    )
+    max_turns: int | None = Field(
+        None,
+        ge=1,
+        description="Model replies per task for this task set (default: [tool.fnreg] max_turns).",
+        json_schema_extra={"expects": "a positive integer"},
     )
     seed: int = Field(0, description="Seed of the samples.", json_schema_extra={"expects": "an integer"})
     sandbox: SandboxTable = Field(

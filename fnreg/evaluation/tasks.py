@@ -5,11 +5,12 @@ and the train/test data files. Data paths may use ``~`` and environment variable
 (``${FNREG_DATA}/math/algebra.test.jsonl``) so that benchmark data can live outside the
 repository. See ``tasks/README.md`` for the format.
 
-Sampling (``train_size``/``test_size``) ranks rows by a hash of ``(seed, line index)``, so
-samples are the same on every machine and Python version, and growing a size only adds rows.
-When train and test read the same file, test takes the first ``test_size`` rows of that
-order and train the next ``train_size``: the two never overlap, and changing ``train_size``
-leaves the test sample alone.
+Sampling (``train_size``/``val_size``/``test_size``) ranks rows by a hash of ``(seed, line
+index)``, so samples are the same on every machine and Python version, and growing a size only
+adds rows. When splits read the same file, test takes the first ``test_size`` rows of that
+order, validation the next ``val_size`` and train the next ``train_size``: they never overlap,
+and changing ``train_size`` leaves the test and validation samples alone. A validation split
+given only as ``val_size`` (no ``val`` file) is taken from the training file.
 """
 
 from __future__ import annotations
@@ -42,7 +43,10 @@ __all__ = [
     "load_task_set",
 ]
 
-Split = Literal["train", "test"]
+Split = Literal["train", "val", "test"]
+SPLITS: tuple[str, ...] = get_args(Split)
+#: Which split takes its sample first from a file several splits read (test is never disturbed).
+_SAMPLE_ORDER: tuple[Split, ...] = ("test", "val", "train")
 #: The agent kinds ``agent = ...`` may name (declared by the schema, :data:`~fnreg.agents.config.AgentKind`).
 AGENTS: tuple[str, ...] = get_args(AgentKind)
 TASKS_DIR = "tasks"
@@ -110,6 +114,13 @@ class TaskSet:
     description: str = ""
     #: ``[sandbox] network = true``: learned code may use the network (for web tools); off by default.
     network: bool = False
+    #: The validation file (None: none, or the training file when ``val_size`` is set).
+    val: str | None = None
+    val_size: int | None = None
+    #: The agent's system message; None for fnreg's own.
+    system_prompt: str | None = None
+    #: Model replies per task; None for ``[tool.fnreg] max_turns``.
+    max_turns: int | None = None
     # Not init fields, so dataclasses.replace() starts with an empty cache.
     _cache: dict[str, list[Task]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
@@ -123,8 +134,17 @@ class TaskSet:
         """The answer checker this task set names (a custom module may sit in the task folder)."""
         return get_evaluator(self.evaluator, search_path=self.folder)
 
+    @property
+    def has_val(self) -> bool:
+        """Whether the task set has a validation split (``val = ...`` or ``val_size = N``)."""
+        return self.val is not None or self.val_size is not None
+
+    def has_split(self, name: Split) -> bool:
+        _check_split(name)
+        return self.has_val if name == "val" else self._raw(name) is not None
+
     def split(self, name: Split) -> list[Task]:
-        """The split's tasks, sampled to ``train_size``/``test_size`` (stable for a given seed)."""
+        """The split's tasks, sampled to ``train_size``/``val_size``/``test_size`` (stable for a given seed)."""
         _check_split(name)
         with self._lock:
             if name not in self._cache:
@@ -134,9 +154,10 @@ class TaskSet:
     def data_path(self, split: Split) -> Path:
         """The split's data file, with ``~`` and ``${VARIABLES}`` expanded; it must exist."""
         _check_split(split)
-        raw = self.train if split == "train" else self.test
+        raw = self._raw(split)
         if raw is None:
-            raise TaskSetError(f'{self._label()}: no {split} split; add {split} = "<file>.jsonl" to {self.path}')
+            also = " or val_size = <N> (rows of the training file)" if split == "val" else ""
+            raise TaskSetError(f'{self._label()}: no {split} split; add {split} = "<file>.jsonl"{also} to {self.path}')
         path = Path(os.path.expanduser(_expand_variables(raw, self._label())))
         path = path if path.is_absolute() else self.folder / path
         if not path.is_file():
@@ -144,51 +165,81 @@ class TaskSet:
             raise TaskSetError(f"{self._label()}: data file {raw} not found ({path}); {hint}")
         return path
 
+    def _raw(self, split: Split) -> str | None:
+        if split == "val":
+            return self.val if self.val is not None else self.train if self.val_size is not None else None
+        return self.train if split == "train" else self.test
+
+    def _size(self, split: Split) -> int | None:
+        return {"train": self.train_size, "val": self.val_size, "test": self.test_size}[split]
+
     def _load_split(self, name: Split) -> list[Task]:
         path = self.data_path(name)
         rows = _read_rows(path, name)
-        size = self.train_size if name == "train" else self.test_size
-        other: Split = "test" if name == "train" else "train"
-        if self._shares_file(path, other):
-            chosen = self._disjoint_sample(rows, name, path)
+        sharing = [split for split in _SAMPLE_ORDER if split == name or self._reads(split, path)]
+        size = self._size(name)
+        if len(sharing) > 1:
+            chosen = self._disjoint_sample(rows, name, sharing, path)
         elif size is None or size >= len(rows):
             chosen = rows
         else:
             chosen = _ranked(rows, self.seed)[:size]
         return [task for _, task in sorted(chosen, key=lambda row: row[0])]  # file order
 
-    def _shares_file(self, path: Path, other: Split) -> bool:
-        if (self.train if other == "train" else self.test) is None:
+    def _reads(self, split: Split, path: Path) -> bool:
+        if not self.has_split(split):
             return False
         try:
-            return self.data_path(other).resolve() == path.resolve()
+            return self.data_path(split).resolve() == path.resolve()
         except TaskSetError:
             return False
 
-    def _disjoint_sample(self, rows: list[_Row], name: Split, path: Path) -> list[_Row]:
-        if self.train_size is None:
-            raise TaskSetError(
-                f"{self._label()}: train and test both read {path.name}; set train_size so the train "
-                "sample can be kept apart from the test sample"
+    def _disjoint_sample(self, rows: list[_Row], name: Split, sharing: list[Split], path: Path) -> list[_Row]:
+        """``name``'s sample of a file several splits read: test first, then val, then train."""
+        sizes: dict[Split, int] = {}
+        rest: Split = "test" if "test" in sharing else "train"  # the split that may take what is left
+        for split in sharing:
+            size = self._size(split)
+            if size is None and split != rest:
+                others = [s for s in sharing if s != split]
+                readers = (
+                    f"{split} and {others[0]} both" if len(others) == 1 else f"{split}, {' and '.join(others)} all"
+                )
+                raise TaskSetError(
+                    f"{self._label()}: {readers} read {path.name}; set {split}_size so the {split} sample can be "
+                    f"kept apart from the {' and '.join(others)} sample{'s' if len(others) > 1 else ''}"
+                )
+            if size is not None:
+                sizes[split] = size
+        if rest not in sizes:
+            sizes[rest] = len(rows) - sum(sizes.values())
+        if sum(sizes.values()) > len(rows) or min(sizes.values()) <= 0:
+            asked = " + ".join(
+                f"{split}_size {sizes[split]}"
+                for split in ("train", "val", "test")
+                if split in sizes and self._size(split) is not None
             )
-        test_size = len(rows) - self.train_size if self.test_size is None else self.test_size
-        if self.train_size + test_size > len(rows) or test_size <= 0:
-            asked = f"train_size {self.train_size}" + (f" + test_size {test_size}" if self.test_size else "")
             raise TaskSetError(
                 f"{self._label()}: {asked} leaves too few of the {len(rows)} rows of {path.name} for disjoint "
-                "train and test samples; lower the sizes"
+                f"{' and '.join(s for s in ('train', 'val', 'test') if s in sharing)} samples; lower the sizes"
             )
         ranked = _ranked(rows, self.seed)
-        # Test first, so that changing train_size never changes the test sample.
-        return ranked[:test_size] if name == "test" else ranked[test_size : test_size + self.train_size]
+        # Test first, then val: changing train_size never changes the test or validation sample.
+        start = 0
+        for split in _SAMPLE_ORDER:
+            if split in sizes:
+                if split == name:
+                    return ranked[start : start + sizes[split]]
+                start += sizes[split]
+        raise AssertionError(f"{name} reads {path.name} but was not sampled")
 
     def _label(self) -> str:
         return _label(self.folder)
 
 
 def _check_split(name: str) -> None:
-    if name not in ("train", "test"):
-        raise TaskSetError(f"unknown split {name!r}; use 'train' or 'test'")
+    if name not in SPLITS:
+        raise TaskSetError(f"unknown split {name!r}; use 'train', 'val' or 'test'")
 
 
 def _ranked(rows: list[_Row], seed: int) -> list[_Row]:
@@ -335,6 +386,10 @@ def _parse_task_file(path: Path) -> TaskSet:
         seed=spec.seed,
         description=spec.description,
         network=spec.sandbox.network,
+        val=spec.val,
+        val_size=spec.val_size,
+        system_prompt=spec.system_prompt,
+        max_turns=spec.max_turns,
     )
 
 

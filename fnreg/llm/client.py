@@ -9,6 +9,7 @@ cassettes and the parser all see exactly what the endpoint sent.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import email.utils
 import json
@@ -85,6 +86,26 @@ class LLMClient:
         self._openai = None if self._player else _make_openai(self.endpoint_info, settings.timeout)
         self._cache = ResponseCache(settings.cache_path) if settings.cache_path else None
         self._recorder = CassetteRecorder(settings.record_path) if settings.record_path else None
+        #: Keyed with every request (``repeat``): a repeat asks again instead of hitting the cache.
+        self._key_parts: dict[str, Any] = {}
+        self._owns_resources = True
+
+    def variant(self, *, repeat: int = 0, temperature: float | None = None) -> LLMClient:
+        """A view of this client for repeat ``repeat`` of an evaluation, optionally at another temperature.
+
+        Repeat 0 is the plain request (it shares the cache with an ordinary evaluation); repeat
+        ``i > 0`` puts its index in the cache and cassette key, so the same request is really asked
+        again, and replays deterministically. The view shares the connection, the concurrency
+        limit, the cache, the cassettes and ``usage``; closing it closes nothing.
+        """
+        if repeat == 0 and temperature is None:
+            return self
+        view = copy.copy(self)
+        view._key_parts = {**self._key_parts, **({"repeat": repeat} if repeat else {})}
+        if temperature is not None:
+            view.settings = dataclasses.replace(self.settings, temperature=temperature)
+        view._owns_resources = False
+        return view
 
     # -- public ------------------------------------------------------------------------------
 
@@ -115,7 +136,8 @@ class LLMClient:
             temperature=self.settings.temperature if temperature is None else temperature,
             max_tokens=max_tokens,
         )
-        key = request_key(request)  # a cassette records one endpoint's exchanges: the request alone keys them
+        # A cassette records one endpoint's exchanges: the request (and the repeat) alone keys them.
+        key = request_key(request, **self._key_parts)
         response, cached = self._respond(key, request)
         completion, usage_block = parse_completion(response, fallback_id=key[:8])
         completion.cached = cached
@@ -127,7 +149,9 @@ class LLMClient:
         return completion
 
     def close(self) -> None:
-        """Release the HTTP pool, the cache's connections and the cassette file."""
+        """Release the HTTP pool, the cache's connections and the cassette file (a :meth:`variant`: nothing)."""
+        if not self._owns_resources:
+            return
         if self._openai is not None:
             self._openai.close()
         if self._cache is not None:
@@ -148,7 +172,7 @@ class LLMClient:
             return self._player.answer(key, request), True
         # Sampling at temperature > 0 is meant to differ between calls: never cache it.
         cacheable = self._cache is not None and request["temperature"] == 0
-        cache_key = request_key(request, **self._cache_parts) if cacheable else ""
+        cache_key = request_key(request, **self._cache_parts, **self._key_parts) if cacheable else ""
         if cacheable and (hit := self._cache_get(cache_key)) is not None:
             return hit, True
         response = self._fetch(request)

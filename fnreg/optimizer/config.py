@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from fnreg.config import SECTION_CONFIG
@@ -20,4 +22,21 @@ class OptimizerConfig(BaseModel):
         ge=1_000,
         description="Tokens per optimizer request.",
         json_schema_extra={"expects": "an integer of at least 1000"},
+    )
+    clip: Literal["always", "over_budget"] = Field(
+        "always",
+        description="Cut long messages, conversations and old failed sets always (cheaper), or only when the "
+        "request would exceed the prompt budget.",
+        json_schema_extra={"expects": '"always" or "over_budget"'},
+    )
+    show_answers: bool = Field(
+        False,
+        description="Show the optimizer each task's final answer and the ground truth (the paper does).",
+        json_schema_extra={"expects": "true or false"},
+    )
+    update: Literal["progressive", "one_shot"] = Field(
+        "progressive",
+        description="One action per request, List B updated in between (the paper's), or all of a step's "
+        "actions in one reply (its ablation).",
+        json_schema_extra={"expects": '"progressive" or "one_shot"'},
     )

@@ -4,8 +4,9 @@ The reference pastes ``str(list_of_dicts)`` of every conversation. Here each one
 transcript: messages longer than ``message_chars`` keep their head and tail around a visible
 ``[... N characters truncated ...]`` marker (a traceback's last line is usually the useful
 part of a tool output), and a conversation longer than ``history_chars`` keeps its first
-message and its last ones. The agent's system prompt, identical in nearly every
-conversation, is shown once instead of once per conversation.
+message and its last ones; unless the optimizer cuts only when over budget (``clip =
+"over_budget"``), which renders them whole first. The agent's system prompt, identical in
+nearly every conversation, is shown once instead of once per conversation.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ HISTORY_CHARS = 6_000
 FAILED_IDS_SHOWN = 100
 
 
-def clip(text: str, limit: int) -> str:
-    """``text`` cut to about ``limit`` characters, keeping head and tail around a marker."""
-    if len(text) <= limit:
+def clip(text: str, limit: int | None) -> str:
+    """``text`` cut to about ``limit`` characters, keeping head and tail around a marker (None: whole)."""
+    if limit is None or len(text) <= limit:
         return text
     head = limit * 2 // 3
     tail = limit - head
@@ -67,14 +68,24 @@ class HistoryRenderer:
     """Renders one conversation as a clipped transcript."""
 
     shared_system: str | None = None
-    message_chars: int = MESSAGE_CHARS
-    history_chars: int = HISTORY_CHARS
+    #: Limits in characters; None: nothing is cut (the request is under its budget whole).
+    message_chars: int | None = MESSAGE_CHARS
+    history_chars: int | None = HISTORY_CHARS
+    #: Add the agent's final answer and the ground truth after each conversation.
+    show_answers: bool = False
 
     def render(self, index: int, experience: Experience) -> str:
         verdict = "SOLVED" if experience.satisfied else "FAILED"
         blocks = list(self._blocks(experience.messages))
         body = "\n".join(_fit_blocks(blocks, self.history_chars)) or "(no messages)"
+        if self.show_answers:
+            body += "\n" + self._answers(experience)
         return f"### Conversation {label(index, experience)}: {verdict}\n{body}"
+
+    def _answers(self, experience: Experience) -> str:
+        answer = self._clip(experience.answer) if experience.answer and experience.answer.strip() else "(none)"
+        gold = self._clip(experience.gold) if experience.gold is not None else "(unknown)"
+        return f"[final answer] {answer}\n[correct answer] {gold}"
 
     def _blocks(self, messages: Sequence[Mapping[str, Any]]) -> Iterator[str]:
         call_names: dict[str, str] = {}  # tool messages carry only the call id
@@ -122,9 +133,9 @@ class HistoryRenderer:
         return self._clip(" ".join(parts).strip())
 
 
-def _fit_blocks(blocks: list[str], limit: int) -> list[str]:
+def _fit_blocks(blocks: list[str], limit: int | None) -> list[str]:
     """The first block (the task) and as many of the last blocks as fit in ``limit`` characters."""
-    if sum(len(b) + 1 for b in blocks) <= limit:
+    if limit is None or sum(len(b) + 1 for b in blocks) <= limit:
         return blocks
     used = len(blocks[0]) + 1
     tail: list[str] = []

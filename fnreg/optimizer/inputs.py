@@ -15,6 +15,9 @@ class Experience:
     messages: list[dict[str, Any]]
     satisfied: bool
     task_id: str | None = None
+    #: The agent's final answer and the ground truth, shown when the optimizer is set to (the paper does).
+    answer: str | None = None
+    gold: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,3 +41,9 @@ class OptimizerInputs:
     histories: Sequence[Experience]
     #: Sets that did worse than List A, oldest first; the trainer clears them on improvement.
     failures: Sequence[FailedSet] = ()
+    #: Where training is: this step's number and how many there are (None outside training).
+    step: int | None = None
+    steps: int | None = None
+    #: What the previous step did and what came of it, in a sentence or two. With the step
+    #: number, it makes every step's request new, even after a step that changed nothing.
+    previous_step: str | None = None

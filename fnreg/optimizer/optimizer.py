@@ -5,8 +5,13 @@ tool call is parsed and applied through the registry, which validates it (JSON, 
 syntax, names, schema round trip, target exists) and commits it, so the next round's List B
 already holds it. An invalid proposal is sent back with the exact error text as the tool
 result, up to ``max_trials`` trials; one that never becomes valid is skipped and reported.
-A reply without a tool call is TERMINATE. LLM errors propagate; every commit made before one
+A reply without a tool call is TERMINATE, and it ends the step, also when it answers a re-ask
+(the error message offers it): the optimizer may give up on a proposal it cannot fix, and the
+step's accepted actions are then evaluated. LLM errors propagate; every commit made before one
 is a complete action.
+
+``update="one_shot"`` (the paper's "without progressive update" ablation) asks once for all of
+a step's actions as several tool calls in one reply; invalid ones are still re-asked.
 """
 
 from __future__ import annotations
@@ -50,6 +55,9 @@ class AgentOptimizer:
         max_trials: int = 3,
         prompt_budget: int = default(OptimizerConfig, "prompt_budget"),
         model: str | None = None,
+        clip: str = default(OptimizerConfig, "clip"),
+        show_answers: bool = default(OptimizerConfig, "show_answers"),
+        update: str = default(OptimizerConfig, "update"),
     ) -> None:
         for name, value, least in (
             ("max_actions", max_actions, 1),
@@ -58,12 +66,28 @@ class AgentOptimizer:
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise ConfigError(f"{name} must be an integer of at least {least}, got {value!r}")
+        for name, value, allowed in (
+            ("clip", clip, ("always", "over_budget")),
+            ("update", update, ("progressive", "one_shot")),
+        ):
+            if value not in allowed:
+                raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
         self.client = client
         self.max_actions = max_actions
         self.max_trials = max_trials
         self.prompt_budget = prompt_budget
         self.model = model or client.settings.model_for("optimizer")
-        self._prompts = PromptBuilder(budget=prompt_budget, model=self.model, tools=ACTION_TOOLS)
+        self.update = update
+        self.clip = clip
+        self.show_answers = show_answers
+        self._prompts = PromptBuilder(
+            budget=prompt_budget,
+            model=self.model,
+            tools=ACTION_TOOLS,
+            clip=clip,
+            show_answers=show_answers,
+            one_shot_actions=max_actions if update == "one_shot" else None,
+        )
 
     def build_messages(
         self,
@@ -92,7 +116,8 @@ class AgentOptimizer:
         """Up to ``max_actions`` rounds, each one accepted action (a commit), a skipped one, or TERMINATE."""
         check_toolset_name(toolset)
         result = StepResult()
-        for _ in range(self.max_actions):
+        rounds = 1 if self.update == "one_shot" else self.max_actions
+        for _ in range(rounds):
             if result.terminated or len(result.applied) >= self.max_actions:
                 break
             _Round(self, registry, toolset, inputs, result, run=run, epoch=epoch).run()
@@ -174,11 +199,15 @@ class _Round:
             else:
                 try:
                     applied = self._apply(call, completion.content)
-                    outcome = f"applied: {applied.action.summary()} (commit {applied.commit[:12]})"
+                    # No commit id: it differs on every run, and would keep the re-ask from the cache.
+                    outcome = f"applied: {applied.action.summary()}"
                 except ActionError as exc:
                     failed.append(call)
                     self.errors.append(str(exc))
-                    outcome = f"error: {exc}\nCorrect this {call.name} call and send it again, or reply TERMINATE."
+                    outcome = (
+                        f"error: {exc}\nCorrect this {call.name} call and send it again, or reply TERMINATE to end "
+                        "this step without it."
+                    )
             replies.append({"role": "tool", "tool_call_id": call.id, "content": outcome})
         return failed, replies
 

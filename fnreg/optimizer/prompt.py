@@ -5,8 +5,11 @@ worked example) and a user message with the data: List A with its success rate, 
 the failed sets (ascending score, as diffs against List A), the best epoch's conversations
 and the per-task statistics. Everything is plain string formatting over the inputs in a
 fixed order, so the same inputs give a byte-identical request (the response cache answers
-a resumed run), and a roll-back, a new failure record or a rejected proposal changes it
-(so the cache never replays a failed proposal).
+a resumed run), and a roll-back, a new failure record, a rejected proposal or the next step
+number changes it (so the cache never replays a failed proposal, nor a step that changed
+nothing). With ``clip="always"`` (fnreg's default, cheaper) long messages, conversations and
+old failed sets are cut; with ``"over_budget"`` (the paper preset) the request goes whole when
+it fits the budget and is cut only when it does not.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from fnreg.optimizer.tools import example_json
 MAX_FAILED_SETS = 5
 FAILED_DIFF_CHARS = 6_000
 REJECTION_CHARS = 600
+# No tokenizer packs more characters than this into one token of ordinary text or code.
+_MOST_CHARS_PER_TOKEN = 8
 # Stop looking for a conversation that still fits after this many in a row did not.
 MAX_CONSECUTIVE_MISSES = 32
 
@@ -35,7 +40,7 @@ In each reply, do exactly one of these four things:
 1. Revise one function of List B (call revise_function).
 2. Remove one function of List B (call remove_function).
 3. Add one new function to List B (call add_function).
-4. Reply with the single word TERMINATE, without a tool call, when List B needs no further change.
+4. Reply with the single word TERMINATE, without a tool call, when List B needs no further change. TERMINATE ends the current step at once, also after an invalid proposal: List B is then evaluated as it is.
 
 Principles for revising:
 - Start from the failed tasks and the errors their conversations show; improve the functions those conversations used, or should have used.
@@ -97,22 +102,29 @@ def diff_against(best: Mapping[str, str], other: Mapping[str, str]) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in chunks)
 
 
-def render_failures(best: Mapping[str, str], failures: Sequence[FailedSet]) -> str:
-    """The most recent failed sets, worst first, as diffs against List A."""
+def render_failures(
+    best: Mapping[str, str],
+    failures: Sequence[FailedSet],
+    *,
+    most: int | None = MAX_FAILED_SETS,
+    diff_chars: int | None = FAILED_DIFF_CHARS,
+) -> str:
+    """The ``most`` recent failed sets (None: all), worst first, as diffs against List A."""
     if not failures:
         return ""
-    recent = list(failures)[-MAX_FAILED_SETS:]  # the newest must stay: it is what makes the request new
+    # The newest must stay: it is what makes the request new.
+    recent = list(failures) if most is None else list(failures)[-most:]
     ordered = sorted(recent, key=lambda f: f.score)  # stable: equal scores keep their age order
     omitted = len(failures) - len(recent)
     lines = [
-        "## Function sets that scored lower than List A\n"
-        "Each was tried after List A and did worse. They are in ascending order of success rate and shown "
-        "as unified diffs against List A; avoid repeating their changes."
+        "## Function sets that did not improve on List A\n"
+        "Each was tried after List A and was rolled back. They are in ascending order of success rate on the "
+        "training tasks and shown as unified diffs against List A; avoid repeating their changes."
         + (f" ({omitted} older failed set{'s' if omitted != 1 else ''} not shown.)" if omitted else "")
     ]
     for number, failed in enumerate(ordered, 1):
         diff = diff_against(best, failed.sources)
-        body = f"```diff\n{clip(diff, FAILED_DIFF_CHARS).rstrip()}\n```" if diff else "(identical to List A)"
+        body = f"```diff\n{clip(diff, diff_chars).rstrip()}\n```" if diff else "(identical to List A)"
         lines.append(f"### Failed set {number}: success rate {failed.score:.1%}\n{body}")
     return "\n\n".join(lines)
 
@@ -124,6 +136,29 @@ def render_rejected(rejected: Sequence[Rejection]) -> str:
     lines = ["## Proposals rejected earlier in this step (do not repeat them)"]
     lines += [f"- {r.tool}: {clip(r.errors[-1] if r.errors else 'invalid', REJECTION_CHARS)}" for r in rejected]
     return "\n".join(lines)
+
+
+def render_progress(inputs: OptimizerInputs) -> str:
+    """Where training is and what the previous step did: a step that changed nothing must not leave
+    the next request identical (the response cache would replay it until patience ran out)."""
+    if inputs.step is None:
+        return ""
+    of = f" of {inputs.steps}" if inputs.steps else ""
+    lines = [f"## Training progress\nThis is step {inputs.step}{of}."]
+    if inputs.previous_step:
+        lines.append(f"Previous step: {inputs.previous_step}")
+    return "\n".join(lines)
+
+
+def one_shot_instructions(max_actions: int) -> str:
+    """The request of a step that takes all its actions in one reply (the paper's ablation)."""
+    return (
+        "## Your actions\n"
+        f"Based on all of the above, take up to {max_actions} actions on List B now, all in this one reply: "
+        "call add_function, revise_function or remove_function once per action (several tool calls in one "
+        "message). You will not be asked again in this step. Reply TERMINATE, without a tool call, only if you "
+        "are sure List B is already the best you can make it."
+    )
 
 
 def instructions(actions_taken: int) -> str:
@@ -144,10 +179,24 @@ def instructions(actions_taken: int) -> str:
 class PromptBuilder:
     """Builds the optimizer request for one action, within ``budget`` tokens including ``tools``."""
 
-    def __init__(self, *, budget: int, model: str | None, tools: Sequence[Mapping[str, Any]]) -> None:
+    def __init__(
+        self,
+        *,
+        budget: int,
+        model: str | None,
+        tools: Sequence[Mapping[str, Any]],
+        clip: str = "always",
+        show_answers: bool = False,
+        one_shot_actions: int | None = None,
+    ) -> None:
         self.budget = budget
         self.model = model
         self.tools = list(tools)
+        #: "always": cut long messages, conversations and old failed sets; "over_budget": only when needed.
+        self.clip = clip
+        self.show_answers = show_answers
+        #: A one-shot step asks for this many actions in one reply; None: one action per request.
+        self.one_shot_actions = one_shot_actions
 
     def build(
         self,
@@ -160,13 +209,17 @@ class PromptBuilder:
     ) -> list[dict[str, Any]]:
         budget = self.budget if budget is None else budget
         shared = shared_system_prompt(inputs.histories)
-        before = [
-            f"## List A: the best function set so far (success rate {inputs.best_score:.1%} on the training tasks)\n"
-            + render_sources(inputs.best_sources),
-            render_list_b(inputs.best_sources, current, actions_taken),
-            render_failures(inputs.best_sources, inputs.failures),
-        ]
-        after = [statistics(inputs.histories), render_rejected(rejected), instructions(actions_taken)]
+        asked = (
+            instructions(actions_taken)
+            if self.one_shot_actions is None
+            else one_shot_instructions(self.one_shot_actions)
+        )
+        after = [statistics(inputs.histories), render_rejected(rejected), render_progress(inputs), asked]
+        if self.clip == "over_budget":
+            whole = self._whole(inputs, current, actions_taken, after, shared, budget)
+            if whole is not None:
+                return whole
+        before = self._before(inputs, current, actions_taken)
         compose = _Composer(before, after, shared, len(inputs.histories))
         fixed = self._tokens(compose([], omitted=_Omitted.all(inputs.histories)))
         if fixed > budget:
@@ -174,7 +227,8 @@ class PromptBuilder:
                 f"the optimizer prompt needs {fixed:,} tokens before any conversation history (function lists, "
                 f"failed sets, statistics), more than the prompt budget of {budget:,}; raise --prompt-budget"
             )
-        chosen = self._choose(inputs, HistoryRenderer(shared_system=shared), budget - fixed)
+        renderer = HistoryRenderer(shared_system=shared, show_answers=self.show_answers)
+        chosen = self._choose(inputs, renderer, budget - fixed)
         while True:  # the per-part counts are close but not exact: check the whole, trim the last ones
             messages = compose(
                 [(i, text) for i, text, _ in chosen], omitted=_Omitted.excluding(inputs.histories, chosen)
@@ -184,6 +238,43 @@ class PromptBuilder:
                 return messages
             while chosen and excess > 0:
                 excess -= chosen.pop()[2]
+
+    def _before(
+        self, inputs: OptimizerInputs, current: Mapping[str, str], actions_taken: int, *, whole: bool = False
+    ) -> list[str]:
+        failures = (
+            render_failures(inputs.best_sources, inputs.failures, most=None, diff_chars=None)
+            if whole
+            else render_failures(inputs.best_sources, inputs.failures)
+        )
+        return [
+            f"## List A: the best function set so far (success rate {inputs.best_score:.1%} on the training tasks)\n"
+            + render_sources(inputs.best_sources),
+            render_list_b(inputs.best_sources, current, actions_taken),
+            failures,
+        ]
+
+    def _whole(
+        self,
+        inputs: OptimizerInputs,
+        current: Mapping[str, str],
+        actions_taken: int,
+        after: list[str],
+        shared: str | None,
+        budget: int,
+    ) -> list[dict[str, Any]] | None:
+        """Everything uncut (every message, conversation and failed set), if it fits ``budget``; else None."""
+        renderer = HistoryRenderer(
+            shared_system=shared, message_chars=None, history_chars=None, show_answers=self.show_answers
+        )
+        compose = _Composer(
+            self._before(inputs, current, actions_taken, whole=True), after, shared, len(inputs.histories)
+        )
+        texts = [(i, renderer.render(i, inputs.histories[i])) for i in priority_order(inputs.histories)]
+        if sum(len(text) for _, text in texts) > budget * _MOST_CHARS_PER_TOKEN:
+            return None  # far over budget: do not count the tokens of a prompt that cannot fit
+        messages = compose(texts, omitted=_Omitted(0, 0), whole=True)
+        return messages if self._tokens(messages) <= budget else None
 
     def _choose(self, inputs: OptimizerInputs, renderer: HistoryRenderer, available: int) -> list[tuple[int, str, int]]:
         """(index, text, tokens) of conversations in priority order, added while they fit (failed first)."""
@@ -232,12 +323,14 @@ class _Composer:
     shared_system: str | None
     total: int
 
-    def __call__(self, chosen: Sequence[tuple[int, str]], *, omitted: _Omitted) -> list[dict[str, Any]]:
-        sections = [*self.before, self._histories(chosen, omitted), *self.after]
+    def __call__(
+        self, chosen: Sequence[tuple[int, str]], *, omitted: _Omitted, whole: bool = False
+    ) -> list[dict[str, Any]]:
+        sections = [*self.before, self._histories(chosen, omitted, whole), *self.after]
         user = "\n\n".join(s for s in sections if s)
         return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
-    def _histories(self, chosen: Sequence[tuple[int, str]], omitted: _Omitted) -> str:
+    def _histories(self, chosen: Sequence[tuple[int, str]], omitted: _Omitted, whole: bool = False) -> str:
         if not self.total:
             return "## Conversations with List A\n(none recorded)"
         lines = [
@@ -249,8 +342,7 @@ class _Composer:
                 f"{'s' if omitted.failed + omitted.solved != 1 else ''}. Long messages are truncated where marked."
             )
         if self.shared_system is not None:
-            lines.append(
-                f"The assistant's system prompt (the same in these conversations):\n{clip(self.shared_system, 2_000)}"
-            )
+            system = self.shared_system if whole else clip(self.shared_system, 2_000)
+            lines.append(f"The assistant's system prompt (the same in these conversations):\n{system}")
         lines += [text for _, text in chosen]  # priority order: failed ones first
         return "\n\n".join(lines)

@@ -34,6 +34,10 @@ BEST_SCORE = "Fnreg-Best-Score"
 TASK_SET = "Fnreg-Task-Set"
 #: The epoch's score on the validation split, when the task set has one.
 VAL_SCORE = "Fnreg-Val-Score"
+#: The best set's validation score, which the epoch's was compared with.
+BEST_VAL_SCORE = "Fnreg-Best-Val-Score"
+#: Which split's score decided keep or roll-back: "train", or "val" when the task set has one.
+DECIDED_BY = "Fnreg-Decided-By"
 #: Why a run ended, in its best tag's message ("epochs", "early_stop", "budget").
 STOP = "Fnreg-Stop"
 
@@ -75,15 +79,18 @@ def epoch_message(
     best: bool,
     decision: str,
     split: str = "train",
+    val_score: float | None = None,
     extra: Iterable[tuple[str, Any]] = (),
 ) -> str:
-    """``epoch 3: train 55.0% (best)``: the record of one evaluation."""
-    subject = f"epoch {epoch}: {split} {percent(score)}" + (" (best)" if best else "")
+    """``epoch 3: train 55.0% (best)``, or ``epoch 3: train 55.0%, val 60.0% (best)``: one evaluation."""
+    measured = f"{split} {percent(score)}" + (f", val {percent(val_score)}" if val_score is not None else "")
+    subject = f"epoch {epoch}: {measured}" + (" (best)" if best else "")
     trailers = _run_trailers(toolset, run, epoch) + [
         (SCORE, f"{score:.6f}"),
         (TASKS, tasks),
         (BEST, "yes" if best else "no"),
         (DECISION, decision),
+        (VAL_SCORE, f"{val_score:.6f}" if val_score is not None else None),
         *extra,
     ]
     return format_message(subject, None, trailers)
@@ -138,6 +145,11 @@ class LogEntry:
         return float(value) if value is not None else None
 
     @property
+    def val_score(self) -> float | None:
+        value = self.commit.trailer(VAL_SCORE)
+        return float(value) if value is not None else None
+
+    @property
     def best(self) -> bool:
         return self.commit.trailer(BEST) == "yes"
 
@@ -149,6 +161,8 @@ class LogEntry:
             "toolset": self.toolset,
             "run": self.run,
             "epoch": self.epoch,
+            "score": self.score,
+            "val_score": self.val_score,
             "tags": list(self.tags),
             "trailers": self.commit.trailers,  # JSON writes the pairs as arrays
         }
@@ -194,3 +208,18 @@ def read_log(
             continue
         entries.append(entry)
     return entries
+
+
+def training_record(commit: CommitInfo) -> str | None:
+    """``epoch 2 of run r1: train 100.0%, val 75.0% (val decided)`` for an epoch commit; else None.
+
+    A best tag points at its epoch commit, so a review of ``fnreg/<toolset>/<run>/best`` can say
+    what training measured there, beside what the review measures.
+    """
+    if commit.trailer(SCORE) is None or commit.trailer(EPOCH) is None or commit.trailer(SPLIT) == "test":
+        return None
+    score = float(commit.trailer(SCORE) or 0)
+    val = commit.trailer(VAL_SCORE)
+    measured = f"train {percent(score)}" + (f", val {percent(float(val))}" if val else "")
+    decided = commit.trailer(DECIDED_BY) or "train"
+    return f"epoch {commit.trailer(EPOCH)} of run {commit.trailer(RUN)}: {measured} ({decided} decided)"

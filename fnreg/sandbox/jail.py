@@ -300,11 +300,12 @@ def jail_command(
             argv += ["--symlink", os.readlink(host), str(host)]
         elif host.is_dir():
             argv += ["--ro-bind", str(host), str(host)]
-    for root in python.roots:
-        argv += ["--ro-bind", source(root), root]
     argv += ["--ro-bind", str(etc), "/etc"]
     argv += ["--proc", "/proc", "--dev", "/dev"]
     argv += ["--size", str(tmp_bytes), "--tmpfs", "/tmp"]
+    # After the tmpfs: a Python installed under /tmp (a venv in a scratch clone) stays visible.
+    for root in python.roots:
+        argv += ["--ro-bind", source(root), root]
     for host_path, inside in code:
         argv += ["--ro-bind", source(host_path), inside]
     argv += ["--ro-bind", str(worker), WORKER_PATH]

@@ -348,8 +348,8 @@ class _Child:
                     raise SandboxError(f"a sandbox session did not start within {timeout:g} s")
                 self._timeout(timeout)
             try:
-                # Inside the try: another thread may have closed the socket meanwhile (a call's
-                # thread seeing its session end while an exit handler ends the same session).
+                # Another thread may have closed the socket meanwhile (a pool shut down while a
+                # call hangs in it): a closed socket reads as a session that ended.
                 self._socket.settimeout(remaining)
                 chunk = self._socket.recv(1 << 16)
             except TimeoutError:
@@ -398,6 +398,8 @@ class _Child:
         if not self.alive:
             return
         self.alive = False
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)  # wakes a thread still reading it
         self._socket.close()
         with contextlib.suppress(OSError):
             os.close(self._request_fd)

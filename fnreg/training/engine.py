@@ -5,10 +5,22 @@
     F_best ← toolset at start;  H_best ← Eval(F_best, train)              # epoch 0
     for epoch in 1..E:
         step: up to max_actions optimizer actions, one commit each     # List B grows
-        H ← Eval(F, batch)
+        H ← Eval(F, batch)                 (and V ← Eval(F, val) when the task set has one)
         H > H_best (strict) → F_best, H_best ← F, H; failures ← []; r ← 0
         else → git revert the epoch's actions; failures += (F, H); r += 1; r ≥ patience → stop
     tag the best epoch commit;  optionally evaluate it on the test split
+
+Where the paper's text and its experiments differ, a setting chooses (``TrainConfig``):
+``ties`` (a tie rolled back, or kept as the reference implementation did), ``batch_rule``
+(fnreg's paired comparison on the same batch, or the paper's comparison with the best's
+recorded score), and the ablations ``rollback=False`` and ``early_stop=False``. With a
+validation split, its score (V) decides keep, roll-back, early stop and best; the optimizer
+still learns from the training conversations only.
+
+A step that changes nothing (TERMINATE at once, or no valid proposal) is recorded as
+``no_change`` without evaluating again (at temperature 0 the unchanged functions would score
+the same, from the cache); the next request names the step number and what the previous step
+did, so it is never the same request as before.
 
 :meth:`Trainer.run` yields :mod:`~fnreg.training.events` as it goes and can be resumed after
 a kill at any instant: everything it needs is read back from the branch (:mod:`.state`).
@@ -16,6 +28,7 @@ a kill at any instant: everything it needs is read back from the branch (:mod:`.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import tempfile
 import time
@@ -33,6 +46,8 @@ from fnreg.llm import MeterSnapshot, Usage, UsageMeter
 from fnreg.optimizer import AgentOptimizer, Experience, FailedSet, OptimizerInputs, StepResult
 from fnreg.registry.history import (
     BEST_SCORE,
+    BEST_VAL_SCORE,
+    DECIDED_BY,
     EPOCH,
     RUN,
     SCORE,
@@ -62,7 +77,8 @@ from fnreg.training.events import (
     TaskFinished,
 )
 from fnreg.training.notes import EpochNote, NotedAction, NotedRejection, read_note, write_note
-from fnreg.training.state import EpochRecord, RunState, load_state
+from fnreg.training.progress import describe_step
+from fnreg.training.state import BEST_DECISIONS, EpochRecord, RunState, load_state
 from fnreg.training.workspace import Workspace
 
 Events = Generator[Event, None, Any]
@@ -85,6 +101,16 @@ class TrainConfig:
     #: End the run cleanly (best tag written) once this many USD or billed tokens were spent.
     max_cost: float | None = default(TrainingConfig, "max_cost")
     max_tokens: int | None = default(TrainingConfig, "max_tokens")
+    #: A step that ties the best: "rollback" (the paper's pseudocode) or "keep" (its experiments).
+    ties: str = default(TrainingConfig, "ties")
+    #: With batches: "paired" (fnreg: the best set again on the same batch) or "paper" (its recorded score).
+    batch_rule: str = default(TrainingConfig, "batch_rule")
+    #: False: keep every step, improving or not (the paper's "without roll-back" ablation).
+    rollback: bool = default(TrainingConfig, "rollback")
+    #: False: never stop before ``epochs`` (the paper's "without early stop" ablation).
+    early_stop: bool = default(TrainingConfig, "early_stop")
+    #: The preset these settings came from ("fnreg" or "paper"), recorded with the run.
+    protocol: str = default(TrainingConfig, "protocol")
 
     def __post_init__(self) -> None:
         for name in ("epochs", "patience"):
@@ -92,6 +118,9 @@ class TrainConfig:
                 raise ValueError(f"{name} must be at least 1")
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        for name, allowed in (("ties", ("rollback", "keep")), ("batch_rule", ("paired", "paper"))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
 
 
 def _usage_record(spent: MeterSnapshot) -> dict[str, Usage]:
@@ -163,7 +192,7 @@ class Trainer:
             state = self._state()
         reason: StopReason = "epochs"
         while state.next_epoch <= self.config.epochs:
-            if state.patience_used >= self.config.patience:
+            if self._patience_out(state):
                 reason = "early_stop"
                 break
             if self._over_budget():
@@ -175,7 +204,7 @@ class Trainer:
                 reason = "budget"
                 break
         else:
-            reason = "early_stop" if state.patience_used >= self.config.patience else "epochs"
+            reason = "early_stop" if self._patience_out(state) else "epochs"
         if self.config.test and state.test is None:
             yield from self._test(state)
             state = self._state()
@@ -184,6 +213,9 @@ class Trainer:
 
     def _state(self) -> RunState:
         return load_state(self.git, self.workspace.branch, self.run_id)
+
+    def _patience_out(self, state: RunState) -> bool:
+        return self.config.early_stop and state.patience_used >= self.config.patience
 
     def _recover(self, state: RunState) -> RunState:
         """Finish or drop what a killed run left half done."""
@@ -200,9 +232,20 @@ class Trainer:
     def _baseline(self) -> Events:
         before = self.usage.snapshot()
         result = yield from self._evaluate(0, "baseline", self._batch(0))
+        val = (yield from self._evaluate(0, "val", self._val_tasks)) if self._has_val else None
         spent = self.usage.snapshot() - before
-        commit = self._commit_epoch(EpochNote(result, 0, "baseline", usage=_usage_record(spent)), result)
-        yield EpochFinished(0, result.score, result.score, "baseline", commit, 0, spent.total)
+        note = EpochNote(
+            result,
+            0,
+            "baseline",
+            usage=_usage_record(spent),
+            val_results=val,
+            decided_by=self._decided_by,
+            settings=self._settings(),
+        )
+        val_score = val.score if val is not None else None
+        commit = self._commit_epoch(note, result, val_score)
+        yield EpochFinished(0, result.score, result.score, "baseline", commit, 0, spent.total, val_score, val_score)
 
     def _epoch(self, state: RunState, epoch: int) -> Events:
         """One optimizer step and its evaluation; False when the budget ran out mid-way."""
@@ -210,10 +253,11 @@ class Trainer:
         before = self.usage.snapshot()
         best = state.best
         assert best is not None
-        base = None if self._batched else self._best_results(best)
-        if base is None:  # batch training compares on the same batch; or the best note is missing
+        base = None if self._paired else self._best_results(best)
+        if base is None:  # the paired batch rule compares on the same batch; or the best note is missing
             base = yield from self._evaluate(epoch, "best", tasks)
-        step = self.optimizer.step(self.registry, self.toolset, self._inputs(state, base), run=self.run_id, epoch=epoch)
+        inputs = self._inputs(state, base, epoch)
+        step = self.optimizer.step(self.registry, self.toolset, inputs, run=self.run_id, epoch=epoch)
         for applied in step.applied:
             yield ActionApplied(epoch, applied)
         for rejection in step.rejected:
@@ -221,20 +265,38 @@ class Trainer:
         if self._over_budget() and step.applied:
             self.git.run("reset", "--quiet", "--hard", f"{step.applied[0].commit}^")
             return False
+        val: EvalResult | None = None
         if not step.applied:
             decision: Decision = "no_change"
             result = base
         else:
             result = yield from self._evaluate(epoch, "candidate", tasks)
-            decision = decide(result.score, base.score)
+            if self._has_val:
+                val = yield from self._evaluate(epoch, "val", self._val_tasks)
+            decision = self._decide(result, base, val, best)
         spent = self.usage.snapshot() - before
-        commit = self._commit_epoch(self._step_note(epoch, decision, result, base, step, spent), base)
+        # An unchanged set scores on the validation split what the best did (it is the best).
+        val_score = val.score if val is not None else best.val_score
+        note = self._step_note(epoch, decision, result, base, step, spent, val)
+        commit = self._commit_epoch(note, base, val_score, best.val_score)
         if decision == "rolled_back":
             self._roll_back(self._state().epochs[-1])
-        patience = 0 if decision == "improved" else self._state().patience_used
-        best_score = result.score if decision == "improved" else base.score
-        yield EpochFinished(epoch, result.score, best_score, decision, commit, patience, spent.total)
+        kept = decision in ("improved", "kept")
+        patience = 0 if kept else self._state().patience_used
+        best_score = result.score if kept else base.score
+        best_val = val_score if kept else best.val_score
+        yield EpochFinished(
+            epoch, result.score, best_score, decision, commit, patience, spent.total, val_score, best_val
+        )
         return True
+
+    def _decide(self, result: EvalResult, base: EvalResult, val: EvalResult | None, best: EpochRecord) -> Decision:
+        """Keep or roll back on the validation score when there is one, else on the training score."""
+        if val is not None and best.val_score is not None:
+            score, best_score = val.score, best.val_score
+        else:
+            score, best_score = result.score, base.score
+        return decide(score, best_score, ties=self.config.ties, rollback=self.config.rollback)
 
     # ------------------------------------------------------------------ evaluation
 
@@ -242,6 +304,32 @@ class Trainer:
     def _batched(self) -> bool:
         size = self.config.batch_size
         return size is not None and size < len(self.task_set.split("train"))
+
+    @property
+    def _paired(self) -> bool:
+        """fnreg's batch rule: the best set is evaluated again on each new batch (twice the agent cost)."""
+        return self._batched and self.config.batch_rule == "paired"
+
+    @property
+    def _has_val(self) -> bool:
+        return self.task_set.has_val
+
+    @property
+    def _val_tasks(self) -> list[Task]:
+        return self.task_set.split("val")
+
+    @property
+    def _decided_by(self) -> str:
+        return "val" if self._has_val else "train"
+
+    def _settings(self) -> dict[str, Any]:
+        """What decides how this run trains, recorded on its baseline note (reports and reproductions read it)."""
+        optimizer = {
+            name: getattr(self.optimizer, name)
+            for name in ("max_actions", "clip", "show_answers", "update")
+            if hasattr(self.optimizer, name)
+        }
+        return {**dataclasses.asdict(self.config), **optimizer, "decided_by": self._decided_by}
 
     def _batch(self, epoch: int) -> list[Task]:
         """The epoch's training tasks: all of them, or a seeded sample (the same on resume)."""
@@ -275,11 +363,21 @@ class Trainer:
         note = read_note(self.git, best.commit)
         return note.results if note is not None else None
 
-    def _inputs(self, state: RunState, base: EvalResult) -> OptimizerInputs:
+    def _inputs(self, state: RunState, base: EvalResult, epoch: int) -> OptimizerInputs:
         failures = [FailedSet(self._sources(e.commit), e.score) for e in state.failures]
-        histories = [Experience(r.conversation.messages, r.correct, r.task_id) for r in base.results]
+        histories = [
+            Experience(r.conversation.messages, r.correct, r.task_id, answer=r.answer, gold=r.gold)
+            for r in base.results
+        ]
+        last = state.epochs[-1]
         return OptimizerInputs(
-            best_sources=self._sources("HEAD"), best_score=base.score, histories=histories, failures=failures
+            best_sources=self._sources("HEAD"),
+            best_score=base.score,
+            histories=histories,
+            failures=failures,
+            step=epoch,
+            steps=self.config.epochs,
+            previous_step=describe_step(last, read_note(self.git, last.commit)),
         )
 
     def _sources(self, ref: str) -> dict[str, str]:
@@ -316,7 +414,9 @@ class Trainer:
 
     # ------------------------------------------------------------------ writing history
 
-    def _commit_epoch(self, note: EpochNote, base: EvalResult) -> str:
+    def _commit_epoch(
+        self, note: EpochNote, base: EvalResult, val_score: float | None = None, best_val: float | None = None
+    ) -> str:
         """The epoch commit with its score trailers, then its note; the scratch copy bridges a crash in between."""
         assert note.epoch is not None and note.decision is not None
         scratch = self.workspace.save_scratch(f"epoch-{note.epoch}.json", note.to_json())
@@ -326,9 +426,15 @@ class Trainer:
             note.epoch,
             score=note.results.score,
             tasks=note.results.total,
-            best=note.decision in ("baseline", "improved"),
+            best=note.decision in BEST_DECISIONS,
             decision=note.decision,
-            extra=[(BEST_SCORE, f"{base.score:.6f}"), (TASK_SET, self.task_set.name)],
+            val_score=val_score,
+            extra=[
+                (BEST_SCORE, f"{base.score:.6f}"),
+                (BEST_VAL_SCORE, f"{best_val:.6f}" if best_val is not None else None),
+                (DECIDED_BY, self._decided_by),
+                (TASK_SET, self.task_set.name),
+            ],
         )
         commit = self.git.commit_empty(message)
         write_note(self.git, commit, note)
@@ -350,8 +456,9 @@ class Trainer:
             toolset=self.toolset,
             run=self.run_id,
             epoch=epoch.epoch,
-            score=epoch.score,
-            best_score=epoch.best_score,
+            score=epoch.deciding_score,
+            best_score=epoch.deciding_best,
+            split=epoch.decided_by,
         )
 
     def _step_note(
@@ -362,12 +469,15 @@ class Trainer:
         base: EvalResult,
         step: StepResult,
         spent: MeterSnapshot,
+        val: EvalResult | None = None,
     ) -> EpochNote:
         return EpochNote(
             result,
             epoch,
             decision,
-            best_results=base if self._batched and base is not result else None,
+            best_results=base if self._paired and base is not result else None,
+            val_results=val,
+            decided_by=self._decided_by,
             actions=tuple(NotedAction(a.commit, a.action.kind, a.action.name, a.action.reason) for a in step.applied),
             rejected=tuple(NotedRejection(r.tool, tuple(r.errors)) for r in step.rejected),
             terminated=step.terminated,
@@ -377,10 +487,15 @@ class Trainer:
     def _tag(self, state: RunState, reason: StopReason) -> None:
         best = state.best
         assert best is not None
+        val = f", val {percent(best.val_score)}" if best.val_score is not None else ""
         lines = [
             f"best epoch {best.epoch} of run {self.run_id}: train {percent(best.score)} on "
-            f"{best.tasks} task{'' if best.tasks == 1 else 's'}",
+            f"{best.tasks} task{'' if best.tasks == 1 else 's'}{val}",
             f"stopped: {reason.replace('_', ' ')} after epoch {state.epochs[-1].epoch}",
+            f"protocol: {self.config.protocol} (ties {self.config.ties}, batch rule {self.config.batch_rule}"
+            + ("" if self.config.rollback else ", no roll-back")
+            + ("" if self.config.early_stop else ", no early stop")
+            + f"; decided by {self._decided_by})",
         ]
         if state.test is not None:
             tested = state.test.trailer(TASKS)
@@ -406,6 +521,7 @@ class Trainer:
             worktree=str(self.workspace.path),
             usage=self._recorded_usage(state),
             test_score=test,
+            best_val_score=best.val_score,
         )
 
     def _recorded_usage(self, state: RunState) -> Usage:

@@ -15,9 +15,11 @@ from fnreg.llm import Usage
 from fnreg.registry import AppliedAction
 
 #: What an evaluation is for: the starting set (epoch 0), the best set again on a new batch, the
-#: set after a step, the best set on the test split, and the starting set on the test split.
-Phase = Literal["baseline", "best", "candidate", "test", "test_start"]
-Decision = Literal["baseline", "improved", "rolled_back", "no_change"]
+#: set after a step, the epoch's set on the validation split, the best set on the test split,
+#: and the starting set on the test split.
+Phase = Literal["baseline", "best", "candidate", "val", "test", "test_start"]
+#: ``kept``: not an improvement but kept (a tie with ``ties = "keep"``, any step with ``rollback = false``).
+Decision = Literal["baseline", "improved", "kept", "rolled_back", "no_change"]
 StopReason = Literal["epochs", "early_stop", "budget", "finished"]
 
 _PHASES = {
@@ -124,13 +126,20 @@ class EpochFinished:
     #: Non-improving epochs in a row so far (the early-stop counter).
     patience_used: int
     usage: Usage = field(default_factory=Usage)
+    #: The epoch's validation score (a task set with a validation split: it decided).
+    val_score: float | None = None
+    best_val_score: float | None = None
 
     def __str__(self) -> str:
-        decision = {"improved": "improved, kept", "rolled_back": "rolled back", "no_change": "no action"}.get(
-            self.decision, self.decision
-        )
-        patience = f", patience {self.patience_used}" if self.decision in ("rolled_back", "no_change") else ""
-        return f"epoch {self.epoch}: train {self.score:.1%} (best {self.best_score:.1%}), {decision}{patience}"
+        decision = {
+            "improved": "improved, kept",
+            "kept": "no improvement, kept",
+            "rolled_back": "rolled back",
+            "no_change": "no action",
+        }.get(self.decision, self.decision)
+        patience = f", patience {self.patience_used}" if self.decision in ("rolled_back", "no_change", "kept") else ""
+        val = f", val {self.val_score:.1%}" if self.val_score is not None else ""
+        return f"epoch {self.epoch}: train {self.score:.1%}{val} (best {self.best_score:.1%}), {decision}{patience}"
 
 
 @dataclass(frozen=True)
@@ -145,12 +154,15 @@ class RunFinished:
     worktree: str
     usage: Usage
     test_score: float | None = None
+    #: The best epoch's validation score (a task set with a validation split).
+    best_val_score: float | None = None
 
     def __str__(self) -> str:
         test = f", test {self.test_score:.1%}" if self.test_score is not None else ""
+        val = f", val {self.best_val_score:.1%}" if self.best_val_score is not None else ""
         return (
             f"run {self.run} finished ({self.reason.replace('_', ' ')}): best epoch {self.best_epoch}, "
-            f"train {self.best_score:.1%}{test}; tag {self.tag}; {self.usage.total_tokens:,} tokens"
+            f"train {self.best_score:.1%}{val}{test}; tag {self.tag}; {self.usage.total_tokens:,} tokens"
         )
 
 

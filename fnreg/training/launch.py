@@ -27,7 +27,7 @@ from fnreg.optimizer import AgentOptimizer
 from fnreg.optimizer.config import OptimizerConfig
 from fnreg.registry import Registry
 from fnreg.sandbox.config import sandbox_limits
-from fnreg.training.config import TRAIN_TASKS_AT_ONCE, load_project_config
+from fnreg.training.config import PAPER_PROTOCOL, TRAIN_TASKS_AT_ONCE, load_project_config
 from fnreg.training.engine import TrainConfig, Trainer
 from fnreg.training.workspace import Workspace
 
@@ -47,12 +47,29 @@ class RunOptions:
     concurrency: int = TRAIN_TASKS_AT_ONCE
     #: Isolation of learned code: "jail", "process" or None (the jail where it starts).
     sandbox: str | None = None
+    #: What the optimizer is shown: cut "always" or only "over_budget"; answers and ground truth.
+    clip: str = default(OptimizerConfig, "clip")
+    show_answers: bool = default(OptimizerConfig, "show_answers")
+    #: "progressive" (one action per request) or "one_shot" (all of a step's actions in one reply).
+    update: str = default(OptimizerConfig, "update")
 
 
 def settings_from_project(root: Path, **flags: Any) -> tuple[TrainConfig, RunOptions]:
-    """Schedule and options: non-None ``flags`` over ``[tool.fnreg]`` over the schema's defaults."""
+    """Schedule and options: non-None ``flags`` over ``[tool.fnreg]`` over the schema's defaults.
+
+    ``protocol = "paper"`` (a flag, or the file's key) is a bundle of settings
+    (:data:`~fnreg.training.config.PAPER_PROTOCOL`) at the level where it is named: from a flag it
+    overrides the file, from the file it overrides the defaults; a setting named explicitly at
+    the same level or above (``--protocol paper --epochs 3``) wins over the bundle.
+    """
     project = load_project_config(root)
-    values = project.model_dump() | {k: v for k, v in flags.items() if v is not None}
+    given = {k: v for k, v in flags.items() if v is not None}
+    values = project.model_dump()
+    protocol = given.get("protocol", project.protocol)
+    if protocol == "paper":
+        file_keys = set() if "protocol" in given else project.model_fields_set
+        values |= {key: value for key, value in PAPER_PROTOCOL.items() if key not in file_keys}
+    values |= given
     if "concurrency" not in project.model_fields_set and flags.get("concurrency") is None:
         values["concurrency"] = TRAIN_TASKS_AT_ONCE  # the LLM's default (requests in flight) is not the trainer's
     config = TrainConfig(**{f.name: values[f.name] for f in fields(TrainConfig) if f.name in values})
@@ -63,6 +80,9 @@ def settings_from_project(root: Path, **flags: Any) -> tuple[TrainConfig, RunOpt
         agent_limits=limits,
         concurrency=values["concurrency"],
         sandbox=None if values["sandbox"] == "auto" else values["sandbox"],
+        clip=values["clip"],
+        show_answers=values["show_answers"],
+        update=values["update"],
     )
     if options.max_actions < 1:
         raise ValueError("max_actions must be at least 1")
@@ -71,7 +91,7 @@ def settings_from_project(root: Path, **flags: Any) -> tuple[TrainConfig, RunOpt
 
 def prepare_run(
     repo: str | os.PathLike[str],
-    task: str,
+    task: str | TaskSet,
     config: TrainConfig = TrainConfig(),
     *,
     llm: LLMSettings | None = None,
@@ -87,11 +107,12 @@ def prepare_run(
     (:meth:`LLMSettings.from_env <fnreg.llm.LLMSettings.from_env>`). Everything that can be
     refused is checked first (the task set, the endpoint, prices for ``max_cost``) and nothing
     is created until the trainer runs: a failing call leaves no branch, worktree or file behind.
+    ``task``: a task set's name or path, or a loaded :class:`TaskSet` (e.g. with other sizes).
     ``remote``: where to fetch a run to resume that this clone does not have.
     """
     main = Registry(repo)
     llm = llm if llm is not None else (client.settings if client is not None else LLMSettings.from_env(main.root))
-    task_set = load_task_set(task, main.root)
+    task_set = task if isinstance(task, TaskSet) else load_task_set(task, main.root)
     check_committed(main, task_set)
     main.check_generated_init(task_set.toolset)
     if client is None:
@@ -118,7 +139,14 @@ def prepare_run(
         sandbox_mode=options.sandbox,
         sandbox_limits=sandbox_limits(main.root),
     )
-    optimizer = AgentOptimizer(client, max_actions=options.max_actions, prompt_budget=options.prompt_budget)
+    optimizer = AgentOptimizer(
+        client,
+        max_actions=options.max_actions,
+        prompt_budget=options.prompt_budget,
+        clip=options.clip,
+        show_answers=options.show_answers,
+        update=options.update,
+    )
     return Trainer(workspace, task_set, adapter, optimizer, config, usage=client.usage)
 
 
@@ -164,8 +192,8 @@ def check_committed(main: Registry, task_set: TaskSet) -> None:
 
 def _data_files(task_set: TaskSet) -> list[Path]:
     files = []
-    for split in ("train", "test"):
-        if getattr(task_set, split) is not None:
+    for split in ("train", "val", "test"):
+        if task_set.has_split(split):
             with contextlib.suppress(FnregError):  # a missing split is reported where it is used
                 files.append(task_set.data_path(split))
     return files
@@ -213,8 +241,12 @@ def project_run(
     """
     train = task_set.split("train")
     batch = min(config.batch_size or len(train), len(train))
-    evaluations = 1 + config.epochs * (2 if config.batch_size and batch < len(train) else 1)
-    tested = len(task_set.split("test")) if config.test else 0
+    paired = config.batch_size and batch < len(train) and config.batch_rule == "paired"
+    evaluations = 1 + config.epochs * (2 if paired else 1)
+    # The best functions on the test split, and the starting ones beside them for the review.
+    tested = 2 * len(task_set.split("test")) if config.test else 0
+    # The validation split is evaluated with the baseline and after every step.
+    tested += (1 + config.epochs) * len(task_set.split("val")) if task_set.has_val else 0
     sample = train[: min(5, len(train))]
     first = max(
         (
@@ -229,15 +261,17 @@ def project_run(
         per_task = first * turns * (turns + 1) // 2 + 300 * turns
         tasks = evaluations * batch + tested
         agent_calls, agent_tokens = tasks * turns, tasks * per_task
-        optimizer_calls = config.epochs * options.max_actions * trials
+        requests = 1 if options.update == "one_shot" else options.max_actions
+        optimizer_calls = config.epochs * requests * trials
         optimizer_tokens = optimizer_calls * optimizer_prompt
         cost = _cost(llm, agent_tokens, optimizer_tokens)
         return Projection(batch, evaluations, agent_calls, agent_tokens, optimizer_calls, optimizer_tokens, cost)
 
-    turns = min(EXPECTED_TURNS, options.agent_limits.max_turns)
+    max_turns = task_set.max_turns or options.agent_limits.max_turns
+    turns = min(EXPECTED_TURNS, max_turns)
     conversations = 4_000 + batch * (first * turns + 300 * turns)
     expected = projection(turns, 1, min(options.prompt_budget, conversations))
-    return expected, projection(options.agent_limits.max_turns, 3, options.prompt_budget)
+    return expected, projection(max_turns, 3, options.prompt_budget)
 
 
 def _cost(llm: LLMSettings, agent_tokens: int, optimizer_tokens: int) -> float | None:

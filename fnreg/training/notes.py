@@ -6,7 +6,9 @@ answer and verdict, the actions the step took and those it rejected, and what it
 Notes are written and read here only.
 
 Versions: notes written before the format had a number (fnreg 0.1.0) carry no ``version``
-key and read as version 0; version 1 has the same fields plus ``version``. A note from a
+key and read as version 0; version 1 has the same fields plus ``version``; version 2 adds the
+validation evaluation (``val_results``), which split decided (``decided_by``) and, on the
+baseline, the run's settings (``settings``). Older notes read with those empty. A note from a
 newer fnreg is refused with a message instead of being misread.
 """
 
@@ -23,7 +25,7 @@ from fnreg.llm import Usage
 from fnreg.registry import Git
 from fnreg.training.events import Decision
 
-NOTE_VERSION = 1
+NOTE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,12 @@ class EpochNote:
     start_results: EvalResult | None = None
     #: The test evaluation: the task set it ran (a report can name it without loading it).
     task_set: str | None = None
+    #: The same functions on the validation split (a task set with one), which then decides.
+    val_results: EvalResult | None = None
+    #: Which split's score decided keep or roll-back: "train" or "val" (None on the test note).
+    decided_by: str | None = None
+    #: The baseline: the run's settings (protocol, ties, batch rule...), for the report and a reproduction.
+    settings: Mapping[str, Any] = field(default_factory=dict)
     version: int = NOTE_VERSION
 
     @property
@@ -105,6 +113,12 @@ class EpochNote:
             data["start_results"] = self.start_results.to_json()
         if self.task_set is not None:
             data["task_set"] = self.task_set
+        if self.val_results is not None:
+            data["val_results"] = self.val_results.to_json()
+        if self.decided_by is not None:
+            data["decided_by"] = self.decided_by
+        if self.settings:
+            data["settings"] = dict(self.settings)
         return data
 
     @classmethod
@@ -113,7 +127,7 @@ class EpochNote:
         version = data.get("version", 0)
         if not isinstance(version, int) or version > NOTE_VERSION:
             raise FnregError(f"epoch note version {version!r} is newer than this fnreg reads; upgrade fnreg")
-        best, start = data.get("best_results"), data.get("start_results")
+        best, start, val = data.get("best_results"), data.get("start_results"), data.get("val_results")
         return cls(
             results=EvalResult.from_json(data["results"]),
             epoch=data.get("epoch"),
@@ -125,6 +139,9 @@ class EpochNote:
             usage={role: Usage.from_json(value) for role, value in data.get("usage", {}).items()},
             start_results=EvalResult.from_json(start) if start is not None else None,
             task_set=data.get("task_set"),
+            val_results=EvalResult.from_json(val) if val is not None else None,
+            decided_by=data.get("decided_by"),
+            settings=dict(data.get("settings") or {}),
             version=NOTE_VERSION,
         )
 

@@ -14,9 +14,10 @@ from typing import Any
 
 from fnreg.errors import FnregError
 from fnreg.evaluation.review import Review, render_review
+from fnreg.evaluation.stats import Interval, wilson_interval
 from fnreg.llm import Usage
 from fnreg.registry import Registry
-from fnreg.registry.history import SCORE, TASKS, percent
+from fnreg.registry.history import SCORE, TASKS, percent, training_record
 from fnreg.tables import markdown_table
 from fnreg.training.notes import EpochNote, read_note
 from fnreg.training.state import EpochRecord, RunState, load_state
@@ -42,6 +43,10 @@ class EpochRow:
     usage: Usage = field(default_factory=Usage)
     #: How learned code was isolated in this epoch's evaluation: {"mode": ..., "network": ...}.
     sandbox: dict[str, Any] = field(default_factory=dict)
+    #: The validation score and the best's it was compared with (a task set with a validation split).
+    val_score: float | None = None
+    best_val_score: float | None = None
+    decided_by: str = "train"
 
 
 @dataclass
@@ -61,6 +66,19 @@ class Report:
     #: With a test split: the starting functions against the best on it (None if the best is the start).
     test_review: Review | None = None
     test_usage: Usage = field(default_factory=Usage)
+    #: The run's settings, from its baseline note (empty for runs of older fnreg versions).
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_val(self) -> bool:
+        return any(row.val_score is not None for row in self.rows)
+
+    @property
+    def test_interval(self) -> Interval | None:
+        """The test accuracy with its 95% Wilson interval."""
+        if self.test_score is None or not self.test_tasks:
+            return None
+        return wilson_interval(round(self.test_score * self.test_tasks), self.test_tasks)
 
     @property
     def usage(self) -> Usage:
@@ -90,6 +108,7 @@ def build_report(registry: Registry, run: str) -> Report:
     tag = workspace.tag if workspace.tag in git.tags(workspace.tag) else None
     toolset = registry.toolset(workspace.toolset, tag or workspace.branch)
     test_note = read_note(git, state.test.sha) if state.test else None
+    baseline_note = read_note(git, state.epochs[0].commit)
     return Report(
         run=workspace.run,
         toolset=workspace.toolset,
@@ -104,6 +123,7 @@ def build_report(registry: Registry, run: str) -> Report:
         commit_url=_commit_url(git),
         test_review=_test_review(registry, workspace, state, test_note),
         test_usage=test_note.total_usage if test_note else Usage(),
+        settings=dict(baseline_note.settings) if baseline_note else {},
     )
 
 
@@ -123,7 +143,14 @@ def _test_review(registry: Registry, workspace: Workspace, state: RunState, note
         changes=registry.diff(state.start, state.best.commit, workspace.toolset)[workspace.toolset],
         base_commit=state.start,
         head_commit=state.best.commit,
+        records=_records(registry, state.best.commit),
     )
+
+
+def _records(registry: Registry, commit: str) -> dict[str, str]:
+    found = registry.git.log([commit], max_count=1)
+    record = training_record(found[0]) if found else None
+    return {"head": record} if record else {}
 
 
 def raise_no_epochs(run: str) -> None:
@@ -147,6 +174,9 @@ def _row(git, epoch: EpochRecord) -> EpochRow:
         rejected=len(note.rejected) if note else 0,
         usage=note.total_usage if note else Usage(),
         sandbox=dict(note.results.meta.get("sandbox") or {}) if note else {},
+        val_score=epoch.val_score,
+        best_val_score=epoch.best_val_score,
+        decided_by=epoch.decided_by,
     )
 
 
@@ -180,9 +210,17 @@ def plot_curve(report: Report, path: Path) -> Path:
 
     epochs = [r.epoch for r in report.rows]
     scores = [r.score * 100 for r in report.rows]
-    best_line = [r.best_score * 100 if r.decision != "improved" else r.score * 100 for r in report.rows]
+    best_line = [r.best_score * 100 if r.decision not in ("improved", "kept") else r.score * 100 for r in report.rows]
     figure, axes = plt.subplots(figsize=(7, 3.6), dpi=110)
     axes.plot(epochs, scores, marker="o", color="#1f77b4", label="train accuracy (epoch's functions)")
+    if report.has_val:
+        axes.plot(
+            epochs,
+            [(r.val_score or 0) * 100 for r in report.rows],
+            marker="s",
+            color="#8c564b",
+            label="validation accuracy (decides)",
+        )
     axes.step(epochs, best_line, where="post", color="#2ca02c", alpha=0.6, label="best so far")
     rolled = [r for r in report.rows if r.decision in ("rolled_back", "no_change")]
     if rolled:
@@ -223,12 +261,21 @@ def plot_curve(report: Report, path: Path) -> Path:
     return path
 
 
+def _deciding(row: EpochRow) -> tuple[float, float, str]:
+    """(score, best score, split) that decided the row: validation when it did, else train."""
+    if row.decided_by == "val" and row.val_score is not None and row.best_val_score is not None:
+        return row.val_score, row.best_val_score, "val "
+    return row.score, row.best_score, ""
+
+
 def _decision_text(row: EpochRow) -> str:
+    score, best, split = _deciding(row)
+    relation = "<" if round(score, 6) < round(best, 6) else "="
     return {
         "baseline": "baseline: the starting functions",
         "improved": "**kept**: new best",
-        "rolled_back": f"rolled back ({percent(row.score)} {'<' if row.score < row.best_score else '='} "
-        f"{percent(row.best_score)})",
+        "kept": f"**kept** without improving ({split}{percent(score)} {relation} {percent(best)})",
+        "rolled_back": f"rolled back ({split}{percent(score)} {relation} {percent(best)})",
         "no_change": "no actions: nothing to evaluate",
     }.get(row.decision, row.decision)
 
@@ -239,7 +286,33 @@ def _actions_text(row: EpochRow) -> str:
 
 
 def _best_before(row: EpochRow) -> str:
-    return "—" if row.decision == "baseline" else percent(row.best_score)
+    if row.decision == "baseline":
+        return "—"
+    if row.best_val_score is not None:
+        return f"{percent(row.best_score)} / val {percent(row.best_val_score)}"
+    return percent(row.best_score)
+
+
+def _settings_text(settings: dict[str, Any]) -> str | None:
+    """``protocol paper: ties keep, batch rule paper, ...; decided by val``, from the baseline note."""
+    if not settings:
+        return None
+    parts = [f"ties {settings.get('ties', 'rollback')}"]
+    if settings.get("batch_size"):
+        parts.append(f"batches of {settings['batch_size']} ({settings.get('batch_rule', 'paired')} rule)")
+    parts.append(f"patience {settings.get('patience')}" if settings.get("early_stop", True) else "no early stop")
+    if not settings.get("rollback", True):
+        parts.append("no roll-back")
+    if settings.get("update") == "one_shot":
+        parts.append("one-shot update")
+    if settings.get("show_answers"):
+        parts.append("answers shown to the optimizer")
+    if settings.get("clip") == "over_budget":
+        parts.append("cut only over budget")
+    decided = "the validation split" if settings.get("decided_by") == "val" else "the training score"
+    return (
+        f"Protocol `{settings.get('protocol', 'fnreg')}`: {', '.join(parts)}; keep or roll back decided by {decided}."
+    )
 
 
 def _commit_ref(report: Report, sha: str) -> str:
@@ -252,9 +325,18 @@ def render_markdown(report: Report, image: str | None = CURVE_FILE, task: str | 
     lines = [f"## fnreg training run `{report.run}` — toolset `{report.toolset}`", ""]
     if best is not None:
         summary = f"Best: epoch {best.epoch}, train accuracy **{percent(best.score)}** on {_tasks(best.tasks)}"
-        if report.test_score is not None:
-            summary += f"; test accuracy **{percent(report.test_score)}** on {_tasks(report.test_tasks)}"
+        if best.val_score is not None:
+            summary += f", validation accuracy **{percent(best.val_score)}**"
+        interval = report.test_interval
+        if interval is not None:
+            summary += (
+                f"; test accuracy **{percent(interval.value)}** [{percent(interval.low)}, {percent(interval.high)}] "
+                f"on {_tasks(report.test_tasks)} (95% Wilson interval)"
+            )
         lines += [summary + ".", ""]
+    settings = _settings_text(report.settings)
+    if settings:
+        lines += [settings, ""]
     epochs = len(report.rows) - 1
     lines += [
         f"Branch `{report.branch}`"
@@ -268,14 +350,16 @@ def render_markdown(report: Report, image: str | None = CURVE_FILE, task: str | 
     lines += _mermaid(report)
     if image:
         lines += [f"![learning curve]({image})", ""]
+    headers = ["epoch", "actions", "train", *(["val"] if report.has_val else []), "best before", "decision"]
     lines.append(
         markdown_table(
-            ["epoch", "actions", "train", "best before", "decision", "tokens", "cost", "commit"],
+            [*headers, "tokens", "cost", "commit"],
             [
                 (
                     row.epoch,
                     _actions_text(row),
                     percent(row.score),
+                    *([percent(row.val_score) if row.val_score is not None else "—"] if report.has_val else []),
                     _best_before(row),
                     _decision_text(row),
                     f"{row.usage.total_tokens:,}",
@@ -284,7 +368,7 @@ def render_markdown(report: Report, image: str | None = CURVE_FILE, task: str | 
                 )
                 for row in report.rows
             ],
-            "rlrrlrrl",
+            "rlr" + ("r" if report.has_val else "") + "rlrrl",
         )
     )
     lines += ["", *_reasons(report)]
@@ -302,7 +386,7 @@ def _reasons(report: Report) -> list[str]:
     lines = []
     for row in report.rows:
         for action, reason in zip(row.actions, row.reasons):
-            kept = "" if row.decision == "improved" else " (rolled back)"
+            kept = "" if row.decision in ("improved", "kept") else " (rolled back)"
             lines.append(f"- epoch {row.epoch}: {action}{kept}" + (f" — {_one_line(reason)}" if reason else ""))
     return (["### Actions and the optimizer's reasons", "", *lines, ""]) if lines else []
 
@@ -352,6 +436,8 @@ def render_html(report: Report, image: str = CURVE_FILE) -> str:
     )
     best = report.best
     summary = f"Best: epoch {best.epoch}, train accuracy {percent(best.score)}" if best else ""
+    if best is not None and best.val_score is not None:
+        summary += f", validation accuracy {percent(best.val_score)}"
     if report.test_score is not None:
         summary += f"; test accuracy {percent(report.test_score)}"
     rows = [
@@ -359,6 +445,7 @@ def render_html(report: Report, image: str = CURVE_FILE) -> str:
             "epoch": r.epoch,
             "actions": _actions_text(r),
             "score": percent(r.score),
+            "val": percent(r.val_score) if r.val_score is not None else "—",
             "best": _best_before(r),
             "decision": _decision_text(r).replace("**", ""),
             "tokens": f"{r.usage.total_tokens:,}",

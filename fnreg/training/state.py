@@ -11,8 +11,24 @@ from dataclasses import dataclass, field
 
 from fnreg.registry import Git
 from fnreg.registry.git import CommitInfo
-from fnreg.registry.history import ACTION, BEST_SCORE, DECISION, EPOCH, ROLLBACK_OF, RUN, SCORE, SPLIT, TASKS
+from fnreg.registry.history import (
+    ACTION,
+    BEST_SCORE,
+    BEST_VAL_SCORE,
+    DECIDED_BY,
+    DECISION,
+    EPOCH,
+    ROLLBACK_OF,
+    RUN,
+    SCORE,
+    SPLIT,
+    TASKS,
+    VAL_SCORE,
+)
 from fnreg.training.events import Decision
+
+#: Decisions after which the epoch's functions are the best set (List A).
+BEST_DECISIONS = ("baseline", "improved", "kept")
 
 
 @dataclass
@@ -30,6 +46,23 @@ class EpochRecord:
     actions: list[str] = field(default_factory=list)
     #: The commit that reverted them, for a rolled-back epoch.
     rollback: str | None = None
+    #: The validation score, and the best set's it was compared with (a task set with a validation split).
+    val_score: float | None = None
+    best_val_score: float | None = None
+    #: The split whose score decided: "train", or "val" (older runs recorded none: "train").
+    decided_by: str = "train"
+
+    @property
+    def deciding_score(self) -> float:
+        """The score keep or roll-back compared: validation when it decided, else train."""
+        return self.val_score if self.decided_by == "val" and self.val_score is not None else self.score
+
+    @property
+    def deciding_best(self) -> float:
+        """The best set's score it was compared with."""
+        if self.decided_by == "val" and self.best_val_score is not None:
+            return self.best_val_score
+        return self.best_score
 
 
 @dataclass
@@ -44,7 +77,7 @@ class RunState:
 
     @property
     def best(self) -> EpochRecord | None:
-        improved = [e for e in self.epochs if e.decision in ("baseline", "improved")]
+        improved = [e for e in self.epochs if e.decision in BEST_DECISIONS]
         return improved[-1] if improved else None
 
     @property
@@ -53,7 +86,7 @@ class RunState:
 
     @property
     def patience_used(self) -> int:
-        """Epochs without improvement since the best one (the early-stop counter)."""
+        """Epochs since the best one: without improvement, nor a kept tie (the early-stop counter)."""
         best = self.best
         return sum(1 for e in self.epochs if best is not None and e.epoch > best.epoch)
 
@@ -103,6 +136,13 @@ def _apply(state: RunState, commit: CommitInfo) -> None:
                 decision=commit.trailer(DECISION) or "improved",  # type: ignore[arg-type]
                 best_score=float(commit.trailer(BEST_SCORE) or score),
                 actions=state.pending,
+                val_score=_optional_float(commit.trailer(VAL_SCORE)),
+                best_val_score=_optional_float(commit.trailer(BEST_VAL_SCORE)),
+                decided_by=commit.trailer(DECIDED_BY) or "train",
             )
         )
         state.pending = []
+
+
+def _optional_float(value: str | None) -> float | None:
+    return float(value) if value else None

@@ -127,6 +127,13 @@ SLOPPY_REPLIES = {
     "final answer": ("Thought: I know\nFinal Answer: \\boxed{7}", (None, "", "\\boxed{7}")),
     "final_answer underscore": ("final_answer: 9", (None, "", "9")),
     "nothing": ("Let me think about it.", (None, "", None)),
+    # The paper's ReAct template numbers its steps.
+    "numbered": (
+        'Thought 1: double it\nAction 1: double\nAction 1 Input: {"x": 2}\nObservation 1: 4',
+        ("double", '{"x": 2}', None),
+    ),
+    "numbered, input numbered last": ('Action 2: double\nAction Input 2: {"x": 5}', ("double", '{"x": 5}', None)),
+    "numbered final answer": ("Thought 3: done\nFinal Answer: \\boxed{4}", (None, "", "\\boxed{4}")),
 }
 
 
@@ -162,3 +169,39 @@ def test_react_agent_end_to_end(sandbox: Sandbox):
     assert observations[2] == "Observation: 42"
     assert "(made up)" not in conversation.messages[2]["content"]
     assert conversation.final_answer == "\\boxed{42}" and conversation.stop_reason == "answer"
+
+
+def test_react_agent_follows_the_numbered_template_end_to_end(sandbox: Sandbox):
+    script = [
+        'Thought 1: double it\nAction 1: double\nAction 1 Input: {"x": 21}',
+        "Thought 2: I now know the final answer\nFinal Answer: \\boxed{42}",
+    ]
+    with ChatServer(script=script) as server, sandbox.session() as session:
+        conversation = ReactAgent(client_for(server)).solve("What is 21 doubled?", TOOLS, session)
+    assert conversation.messages[3] == {"role": "user", "content": "Observation: 42"}
+    assert conversation.tool_calls == 1 and conversation.tool_errors == 0
+    assert conversation.final_answer == "\\boxed{42}"
+
+
+def test_a_task_set_sets_the_system_prompt_and_the_turn_limit(public_tmp: Path, checkout: Path):
+    from fnreg.evaluation import TaskSetAdapter, load_task_set
+
+    folder = public_tmp / "tasks" / "doubling"
+    folder.mkdir(parents=True)
+    (folder / "train.jsonl").write_text(json.dumps({"question": "Double 21.", "answer": 42}) + "\n")
+    (folder / "task.toml").write_text(
+        'toolset = "demo"\nevaluator = "numeric"\ntrain = "train.jsonl"\nmax_turns = 2\n'
+        "system_prompt = 'You are MathChat. Write Python when it helps.'\n"
+    )
+    task_set = load_task_set(folder, public_tmp)
+    looping = [tool_call("python", {"code": "1"})] * 5  # never answers: the task's limit stops it
+    with ChatServer(script=looping) as server:
+        client = client_for(server)
+        adapter = TaskSetAdapter(task_set, client, concurrency=1, agent_limits=AgentLimits(max_turns=10))
+        (result,) = list(adapter.evaluate(checkout, task_set.split("train")))
+        assert len(server.requests) == 2  # task.toml's max_turns beat the run's 10
+        assert server.requests[0]["messages"][0] == {
+            "role": "system",
+            "content": "You are MathChat. Write Python when it helps.",
+        }
+    assert result.failure == "turn_limit"

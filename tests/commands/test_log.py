@@ -60,5 +60,6 @@ def test_log_is_one_line_per_commit_in_80_columns(user_repo: Path) -> None:
     )
     assert len(as_json) == len(commits)
     assert all(
-        set(entry) == {"commit", "kind", "subject", "toolset", "run", "epoch", "tags", "trailers"} for entry in as_json
-    )
+        set(entry) == {"commit", "kind", "subject", "toolset", "run", "epoch", "score", "val_score", "tags", "trailers"}
+        for entry in as_json
+    )  # the keys as they were before this change to the human output (score and val_score: issue 15)

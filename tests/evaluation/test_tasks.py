@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -340,12 +341,17 @@ def test_custom_evaluator_module_beside_the_task_set(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- shipped task sets
 
+MATH_TYPES = (
+    "algebra",
+    "counting_and_probability",
+    "geometry",
+    "intermediate_algebra",
+    "number_theory",
+    "prealgebra",
+    "precalculus",
+)
 SHIPPED = {
-    "math-algebra": ("math", "math", 20, 80),
-    "math-counting_and_probability": ("math", "math", 20, 80),
-    "math-intermediate_algebra": ("math", "math", 20, 80),
-    "math-number_theory": ("math", "math", 20, 80),
-    "math-prealgebra": ("math", "math", 20, 80),
+    **{f"math-{kind}": ("math", "math", 20, 80) for kind in MATH_TYPES},
     "tabmwp": ("tabmwp", "numeric", 30, 100),
     "unit-prices": ("shop", "numeric", 20, 20),
 }
@@ -356,11 +362,21 @@ def test_shipped_task_sets_are_listed() -> None:
     assert set(SHIPPED) <= names
 
 
+@pytest.mark.parametrize("kind", MATH_TYPES)
+def test_math_task_sets_train_on_the_training_split_with_the_papers_turn_limit(kind: str) -> None:
+    task_set = load_task_set(f"math-{kind}", REPO_ROOT)
+    assert task_set.train == f"${{FNREG_DATA}}/math/{kind}.train.jsonl"
+    assert task_set.test == f"${{FNREG_DATA}}/math/{kind}.test.jsonl"
+    assert task_set.max_turns == 15 and not task_set.has_val
+
+
 @pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_shipped_task_set_loads_with_the_shared_data(
     name: str, shared_datasets: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FNREG_DATA", str(shared_datasets))
+    if name.startswith("math-") and not (shared_datasets / "math" / f"{name[5:]}.test.jsonl").is_file():
+        pytest.skip(f"the shared datasets have no MATH {name[5:]} files (users supply them through FNREG_DATA)")
     task_set = load_task_set(name, REPO_ROOT)
     toolset, evaluator, train_size, test_size = SHIPPED[name]
     assert (task_set.toolset, task_set.evaluator, task_set.agent) == (toolset, evaluator, "tools")
@@ -391,3 +407,54 @@ def test_benchmark_task_set_without_fnreg_data_explains_the_setup(monkeypatch: p
     assert "set FNREG_DATA to the folder holding tabmwp/tabmwp_1000.jsonl (see tasks/README.md)" in one_line_error(
         excinfo
     )
+
+
+# --------------------------------------------------------------------------- validation split
+
+
+def val_set(tmp_path: Path, extra: str, *, name: str = "v", rows: int = 60) -> TaskSet:
+    folder = tmp_path / "tasks" / name
+    folder.mkdir(parents=True)
+    write_rows(folder / "all.jsonl", [{"question": f"q{n}", "answer": n} for n in range(rows)])
+    (folder / "task.toml").write_text('toolset = "t"\ntrain = "all.jsonl"\n' + extra)
+    return load_task_set(folder, tmp_path)
+
+
+def test_val_size_alone_takes_validation_rows_from_the_training_file(tmp_path: Path) -> None:
+    task_set = val_set(tmp_path, "val_size = 10\n")
+    train, val = task_set.split("train"), task_set.split("val")
+    assert task_set.has_val and (len(train), len(val)) == (50, 10)
+    assert not {t.question for t in train} & {t.question for t in val}
+    assert val == val_set(tmp_path, "val_size = 10\n", name="again").split("val")  # seeded: the same rows
+    assert val != val_set(tmp_path, "val_size = 10\nseed = 3\n", name="seed3").split("val")
+
+
+def test_train_val_and_test_from_one_file_are_disjoint_and_test_comes_first(tmp_path: Path) -> None:
+    toml = 'test = "all.jsonl"\ntest_size = 20\nval_size = 10\ntrain_size = 15\n'
+    task_set = val_set(tmp_path, toml)
+    splits = {name: {t.question for t in task_set.split(name)} for name in ("train", "val", "test")}
+    assert [len(splits[n]) for n in ("train", "val", "test")] == [15, 10, 20]
+    assert not (splits["train"] & splits["val"] or splits["train"] & splits["test"] or splits["val"] & splits["test"])
+    fewer = val_set(tmp_path, toml.replace("train_size = 15", "train_size = 5"), name="fewer")
+    assert {t.question for t in fewer.split("test")} == splits["test"]  # train_size never moves test or val
+    assert {t.question for t in fewer.split("val")} == splits["val"]
+
+
+def test_a_validation_file(tmp_path: Path) -> None:
+    folder = make_task_set(tmp_path, BASIC_TOML + 'val = "val.jsonl"\n')
+    write_rows(folder / "val.jsonl", [{"question": f"v{n}", "answer": n} for n in range(4)])
+    task_set = load_task_set(folder, tmp_path)
+    assert [t.question for t in task_set.split("val")] == ["v0", "v1", "v2", "v3"]
+    assert not load_task_set(make_task_set(tmp_path, name="plain"), tmp_path).has_val
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('test = "all.jsonl"\nval_size = 10\n', "train, test and val all read all.jsonl; set train_size"),
+        ("val_size = 70\n", "val_size 70 leaves too few of the 60 rows of all.jsonl for disjoint train and val"),
+    ],
+)
+def test_validation_sizes_are_checked(tmp_path: Path, extra: str, message: str) -> None:
+    with pytest.raises(TaskSetError, match=re.escape(message)):
+        val_set(tmp_path, extra).split("val")

@@ -178,3 +178,77 @@ def test_settings_are_checked():
         AgentOptimizer(client, max_actions=0)
     with pytest.raises(ConfigError, match="prompt_budget"):
         AgentOptimizer(client, prompt_budget=10)
+
+
+# ----------------------------------------------------------------------------- cut only when over budget
+
+
+def _long_tool_output_history() -> Experience:
+    long_output = "\n".join(f"{k} {k * k}" for k in range(800))  # ~7,000 characters: over the 1,500 cut
+    messages = [
+        {"role": "user", "content": "Compute."},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "python", "arguments": "{}"}}],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": long_output},
+    ]
+    return Experience(messages, False, "t1")
+
+
+def _optimizer(budget: int = 96_000, **settings) -> AgentOptimizer:
+    client = LLMClient(LLMSettings(base_url="http://127.0.0.1:9/v1", model="gpt-4o", max_retries=0))
+    return AgentOptimizer(client, prompt_budget=budget, **settings)
+
+
+def test_over_budget_clipping_sends_everything_whole_when_it_fits():
+    failures = [FailedSet({"f": f"def f():\n    return {n}\n"}, n / 100) for n in range(MAX_FAILED_SETS + 3)]
+    inputs = OptimizerInputs({}, 0.5, [_long_tool_output_history()], failures)
+    cut = user_text(_optimizer().build_messages(inputs, {}, 0))
+    assert "characters truncated" in cut and "3 older failed sets not shown" in cut
+    whole = user_text(_optimizer(clip="over_budget").build_messages(inputs, {}, 0))
+    assert "truncated" not in whole and "not shown" not in whole
+    assert "799 638401" in whole and whole.count("### Failed set") == MAX_FAILED_SETS + 3
+
+
+def test_over_budget_clipping_cuts_when_the_whole_request_does_not_fit():
+    inputs = OptimizerInputs({}, 0.5, math_histories(400, seed=1))
+    messages = _optimizer(20_000, clip="over_budget").build_messages(inputs, {}, 0)
+    assert count_message_tokens(messages, ACTION_TOOLS, "gpt-4o") <= 20_000
+    assert "Omitted to fit the prompt" in user_text(messages)
+
+
+def test_answers_and_ground_truth_are_shown_when_asked():
+    history = Experience(
+        [{"role": "user", "content": "What is 13 squared?"}, {"role": "assistant", "content": "\\boxed{196}"}],
+        False,
+        "t2",
+        answer="\\boxed{196}",
+        gold="169",
+    )
+    inputs = OptimizerInputs({}, 0.0, [history])
+    assert "[correct answer]" not in user_text(_optimizer().build_messages(inputs, {}, 0))
+    shown = user_text(_optimizer(show_answers=True).build_messages(inputs, {}, 0))
+    assert "[final answer] \\boxed{196}\n[correct answer] 169" in shown
+
+
+def test_the_request_names_the_step_and_what_the_previous_one_did():
+    inputs = OptimizerInputs({}, 0.5, [], step=4, steps=10, previous_step="(step 3) you replied TERMINATE.")
+    content = user_text(_optimizer().build_messages(inputs, {}, 0))
+    assert "## Training progress\nThis is step 4 of 10.\nPrevious step: (step 3) you replied TERMINATE." in content
+    assert "Training progress" not in user_text(_optimizer().build_messages(OptimizerInputs({}, 0.5, []), {}, 0))
+
+
+def test_terminate_ends_the_step_and_the_prompt_says_so():
+    system = _optimizer().build_messages(OptimizerInputs({}, 0.5, []), {}, 0)[0]["content"]
+    assert "TERMINATE ends the current step at once, also after an invalid proposal" in system
+
+
+def test_one_shot_asks_for_every_action_in_one_reply():
+    content = user_text(
+        _optimizer(update="one_shot", max_actions=2).build_messages(OptimizerInputs({}, 0.5, []), {}, 0)
+    )
+    assert "take up to 2 actions on List B now, all in this one reply" in content
+    with pytest.raises(ConfigError, match="update must be one of progressive, one_shot"):
+        _optimizer(update="all_at_once")

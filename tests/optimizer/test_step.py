@@ -252,3 +252,31 @@ def test_the_response_cache_answers_a_repeated_step_but_not_one_after_a_failure(
     after_rollback = OptimizerInputs({}, 0.5, HISTORY, [FailedSet({"square": SQUARE["code"]}, 0.25)])
     assert optimizer.step(repos[2], "math", after_rollback).usage.cached_calls == 0
     assert len(server.requests) == 2
+
+
+def test_terminate_in_answer_to_a_re_ask_ends_the_step(git_repo, serve, connect):
+    """The error message offers TERMINATE, and taking it ends the whole step: intended, and said so."""
+    registry = Registry(git_repo)
+    server = serve(script=[tool_call("add_function", SYNTAX_ERROR), text("TERMINATE")])
+    result = AgentOptimizer(connect(server), max_actions=3).step(registry, "math", inputs_for(registry))
+    assert result.terminated and result.applied == [] and result.requests == 2
+    (rejection,) = result.rejected
+    reply = tool_messages(server.requests[1])[0]
+    assert reply.endswith(
+        "Correct this add_function call and send it again, or reply TERMINATE to end this step without it."
+    )
+
+
+def test_a_re_ask_carries_no_commit_id(git_repo, serve, connect):
+    """Commit ids differ on every run: in a re-ask they would keep the request out of the response cache."""
+    registry = Registry(git_repo)
+    both = Message(tool_calls=[tool_call("add_function", SQUARE), tool_call("add_function", SYNTAX_ERROR)])
+    server = serve(
+        script=[
+            both,
+            tool_call("add_function", dict(SQUARE, name="cube", code=SQUARE["code"].replace("square", "cube"))),
+        ]
+    )
+    AgentOptimizer(connect(server), max_actions=2).step(registry, "math", inputs_for(registry))
+    applied = tool_messages(server.requests[1])[0]
+    assert applied == "applied: add_function square"

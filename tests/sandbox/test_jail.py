@@ -226,3 +226,15 @@ def test_project_setting_chooses_the_mode(git_repo: Path) -> None:
     pyproject.write_text('[tool.fnreg]\nsandbox = "vm"\n')
     with pytest.raises(ConfigError, match="use one of jail, process, auto"):
         sandbox_setting(git_repo, None)
+
+
+@needs_jail
+def test_a_python_installed_under_tmp_runs_in_the_jail(root: Path, tmp_path: Path) -> None:
+    # The jail's /tmp is a fresh tmpfs: a venv in a scratch clone under /tmp must still be shown.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = str(venv / "bin" / "python")
+    with Sandbox(root, toolset="demo", limits=QUICK, mode="jail", python=python) as sandbox:
+        with sandbox.session() as session:
+            assert session.call_function("add", {"a": 2, "b": 3}).value == "5"
+            assert session.run_python("import sys; sys.prefix").value == repr(str(venv))

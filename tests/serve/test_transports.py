@@ -59,7 +59,8 @@ class Server:
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.stderr: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
     def _read(self) -> None:
         assert self.proc.stderr is not None
@@ -79,6 +80,12 @@ class Server:
             if text in line:
                 return line
         raise AssertionError(f"no {text!r} from the server; stderr: {''.join(self.stderr)}")
+
+    def wait(self, timeout: float = 30) -> int:
+        """The exit code, once the process has ended and all of its stderr has been read."""
+        code = self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=timeout)
+        return code
 
     def url(self) -> str:
         line = self.wait_for("serving at ")
@@ -211,8 +218,8 @@ def test_a_signal_stops_the_server_and_its_workers_during_a_hanging_call(start, 
     assert workers, "".join(server.stderr)
 
     server.proc.send_signal(signum)
-    assert server.proc.wait(timeout=30) == 0, "".join(server.stderr)
-    assert server.stderr[-1].strip().endswith("stopped")
+    assert server.wait() == 0, "".join(server.stderr)
+    assert server.stderr[-1].strip().endswith("stopped"), "".join(server.stderr)
     deadline = time.monotonic() + 10
     while not all(process_gone(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)

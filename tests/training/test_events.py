@@ -26,3 +26,10 @@ def test_events_read_as_one_short_line() -> None:
     assert lines[2].endswith("…") and len(lines[2]) < 160
     assert all("\n" not in line for line in lines)
     assert repr(events[3]).startswith("EpochFinished(epoch=3, score=0.75")  # repr keeps every field
+
+
+def test_a_kept_tie_and_a_validation_score_read_as_such() -> None:
+    kept = EpochFinished(2, 0.5, 0.5, "kept", "abc", 1, Usage(10, 5), val_score=0.6, best_val_score=0.6)
+    assert str(kept) == "epoch 2: train 50.0%, val 60.0% (best 50.0%), no improvement, kept, patience 1"
+    finished = RunFinished("r1", "epochs", 1, 0.5, "c", "t", "b", "/tmp/w", Usage(1, 1), best_val_score=0.75)
+    assert str(finished).startswith("run r1 finished (epochs): best epoch 1, train 50.0%, val 75.0%; tag t")

@@ -110,3 +110,20 @@ def test_written_on_a_commit_and_read_back(git_repo: Path) -> None:
     # It is an ordinary git note under refs/notes/fnreg, readable without fnreg.
     stored = json.loads(git(git_repo, "notes", "--ref=fnreg", "show", head))
     assert stored["decision"] == "improved" and stored["version"] == NOTE_VERSION
+
+
+def test_version_2_keeps_the_validation_results_what_decided_and_the_settings() -> None:
+    old = EpochNote.from_json({**NOTE_0_1_0, "version": 1})
+    assert (old.val_results, old.decided_by, old.settings) == (None, None, {})  # a version-1 note reads
+    note = EpochNote(
+        old.results,
+        0,
+        "baseline",
+        val_results=old.results,
+        decided_by="val",
+        settings={"protocol": "paper", "ties": "keep"},
+    )
+    data = json.loads(note.text())
+    assert data["version"] == 2 and data["decided_by"] == "val" and data["settings"]["ties"] == "keep"
+    assert data["val_results"]["score"] == 1.0
+    assert EpochNote.from_json(data) == note

@@ -25,7 +25,11 @@ def trained(user_repo: Path, server) -> Path:
 def test_markdown_report_and_png(trained: Path, tmp_path: Path):
     written = write_report(Registry(trained), "r1", tmp_path / "out")
     text = written["report"].read_text()
-    assert "Best: epoch 2, train accuracy **100.0%** on 8 tasks; test accuracy **100.0%** on 6 tasks." in text
+    assert (
+        "Best: epoch 2, train accuracy **100.0%** on 8 tasks; test accuracy **100.0%** [61.0%, 100.0%] on 6 tasks "
+        "(95% Wilson interval)." in text
+    )
+    assert "Protocol `fnreg`: ties rollback, patience 2; keep or roll back decided by the training score." in text
     assert "![learning curve](learning-curve.png)" in text and "xychart-beta" in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and line[2].isdigit()]
     assert [row.split("|")[1].strip() for row in rows] == ["0", "1", "2", "3", "4"]
