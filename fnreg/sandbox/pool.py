@@ -671,6 +671,7 @@ class Sandbox:
             "network": self.network,
             "preload": list(self.preload),
             "work_base": str(self._scratch / "sessions"),
+            "tmp_keep": [r for r in python_install(self.python).roots if r.startswith("/tmp/")] if jail else [],
             "uid": None if jail or not drops_privileges() else -1,
             "parent_pid": os.getpid(),
         }

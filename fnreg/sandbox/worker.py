@@ -87,6 +87,7 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
+MS_BIND, MS_REC = 4096, 16384
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 FRAME_HEADER = struct.Struct(">cI")
 MAX_LINE = 16 * 1024 * 1024  # a reply line longer than this is malformed (replies are truncated)
@@ -724,7 +725,7 @@ class SessionInit:
         for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
             signal.signal(number, signal.SIG_DFL)
         try:
-            mount_session_filesystems(self.executor.limits["tmp_bytes"])
+            mount_session_filesystems(self.executor.limits["tmp_bytes"], self.executor.config.get("tmp_keep", ()))
         except OSError as exc:
             self.executor.send({"hello": False, "error": f"{type(exc).__name__}: {exc}"})
             return 1
@@ -754,12 +755,21 @@ class SessionInit:
                 return 0
 
 
-def mount_session_filesystems(tmp_bytes: int) -> None:
+def mount_session_filesystems(tmp_bytes: int, keep: list | tuple = ()) -> None:
     """A fresh /proc for the session's pid namespace, size-capped tmpfs /tmp and /dev/shm, a
-    private devpts; no further user namespaces (so no nested unshare for learned code)."""
+    private devpts; no further user namespaces (so no nested unshare for learned code).
+
+    ``keep``: directories under /tmp (a Python installed there) shown again, still read-only,
+    on top of the fresh /tmp: the bind of a read-only mount is read-only too.
+    """
     tmp_options = f"size={tmp_bytes},mode=0700,uid={os.getuid()},gid={os.getgid()}".encode()
+    held = [os.open(path, os.O_PATH | os.O_DIRECTORY) for path in keep]
     libc_call("mount", b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
     libc_call("mount", b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, tmp_options)
+    for path, fd in zip(keep, held):
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        libc_call("mount", f"/proc/self/fd/{fd}".encode(), path.encode(), None, MS_BIND | MS_REC, None)
+        os.close(fd)
     if os.path.isdir("/dev/shm"):
         libc_call("mount", b"tmpfs", b"/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV, tmp_options)
     if os.path.isdir("/dev/pts"):
