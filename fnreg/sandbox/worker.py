@@ -829,6 +829,7 @@ class Executor:
                 return 0  # fnreg closed the pipe
             if first:  # the toolset may have changed since this process was prepared
                 importlib.invalidate_caches()
+                self.recount_processes()
                 first = False
             try:
                 request = json.loads(line)
@@ -962,6 +963,19 @@ class Executor:
             else:  # RLIMIT_NPROC counts every task of the real uid, so count what exists already
                 self.set_limit("RLIMIT_NPROC", tasks + limits["max_processes"])
         self.set_limit("RLIMIT_AS", limits["memory_bytes"])  # last: the steps above allocate
+
+    def recount_processes(self) -> None:
+        """Process mode, the user's own uid: count the uid's tasks again now the session is used.
+
+        The session was prepared while the previous one still ran; its processes, ended since,
+        would otherwise leave room for as many more.
+        """
+        if self.jail or self.uid is not None or "max_processes" in self.unenforced:
+            return
+        tasks = tasks_of_uid(os.getuid())
+        if tasks is not None:
+            current = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+            self.set_limit("RLIMIT_NPROC", min(current, tasks + self.limits["max_processes"]))
 
     def set_limit(self, name: str, value: int) -> None:
         which = getattr(resource, name, None)
