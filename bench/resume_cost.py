@@ -130,7 +130,7 @@ def cached_keys(repo: Path) -> set[str]:
     if not path.exists():
         return set()
     with sqlite3.connect(path) as conn:  # also reads what the killed process left in the WAL
-        return {row[0] for row in conn.execute("SELECT key FROM responses")}
+        return {row[0] for row in conn.execute("SELECT key FROM answers")}
 
 
 def trial(ctx: Context, number: int, pristine: Path, server: ChatServer, expected: dict, reference: int, rng) -> dict:

@@ -56,7 +56,12 @@ def read_toml(path: Path, error: type[FnregError] = ConfigError, label: str | No
     stat = path.stat()
     try:
         return _read_toml(path, stat.st_mtime_ns, stat.st_size)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"{label or path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+            "save the file as UTF-8"
+        ) from None
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise error(f"{label or path}: invalid TOML ({exc}); fix the syntax") from None
 
 

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 
 class FnregError(Exception):
-    """An expected failure with a one-line, user-facing message."""
+    """An expected failure with a one-line, user-facing message.
+
+    ``details``: text someone else wrote that explains it (a git hook's output), printed by the
+    CLI before the one line, never part of it.
+    """
 
     exit_code = 1
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, details: str | None = None) -> None:
         # One line only: the CLI prints it verbatim, and the optimizer feeds it back to the LLM.
         super().__init__(" ".join(str(message).split("\n")).strip())
+        self.details = details
 
 
 class InputError(FnregError):
@@ -33,6 +38,10 @@ class ConfigError(FnregError):
 
 class GitError(FnregError):
     """The repository is missing or in a state fnreg refuses to write to."""
+
+
+class HookRejected(GitError):
+    """A git hook of the repository (pre-commit, commit-msg...) refused a commit; nothing was committed."""
 
 
 class ActionError(FnregError):

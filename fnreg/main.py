@@ -12,6 +12,7 @@ from fnreg.errors import FnregError
 #: Command name → "module:attribute"; a command's module is imported only when it runs,
 #: so ``fnreg list`` does not pay for the LLM client, the sandbox or matplotlib.
 COMMANDS = {
+    "cache": "fnreg.commands.cache:cache_command",
     "demo": "fnreg.commands.demo:demo_command",
     "init": "fnreg.commands.init:init_command",
     "train": "fnreg.commands.train:train_command",
@@ -50,6 +51,8 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except FnregError as exc:
+            if exc.details:
+                click.echo(exc.details.rstrip("\n"), err=True)
             raise _UserError(str(exc), exc.exit_code) from None
 
 

@@ -1,7 +1,7 @@
 """Dependencies inside ``fnreg`` point one way (DESIGN.md), lazy imports inside functions included.
 
 cli (commands) → training → optimizer, agents, evaluation → llm, sandbox, registry; the ground
-modules (errors, config, version, file_lock, tables, sqlite_db) import no layer at all.
+modules (errors, config, version, file_lock, tables, sqlite_db, safe_json) import no layer at all.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ LAYERS = (
     "adapters",
     "commands",
 )
-GROUND = ("errors", "config", "version", "file_lock", "tables", "sqlite_db")
+GROUND = ("errors", "config", "version", "file_lock", "tables", "sqlite_db", "safe_json")
 
 #: importer package → packages it must never import.
 FORBIDDEN: dict[str, set[str]] = {

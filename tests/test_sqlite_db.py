@@ -201,7 +201,7 @@ def test_eight_processes_open_and_write_one_new_file_fifty_times_each(tmp_path: 
     failures = [err for worker in workers for _, err in [worker.communicate(timeout=120)] if worker.returncode != 0]
     assert failures == []
     with sqlite3.connect(path) as conn:
-        table = "responses" if cache == "responses" else "derived"
+        table = "answers" if cache == "responses" else "derived"
         assert conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 8 * 50  # nothing silently dropped
 
 

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from fnreg import safe_json
 from fnreg.agents.base import PYTHON_TOOL, PYTHON_TOOL_NAME, Budget, Conversation, LLMAgent, ToolRunner, run_tool
 
 _LABEL = r"^[ \t>*_`#]*{}[ \t*_`]*[:：][ \t*_]*"
@@ -78,8 +79,10 @@ def _strip_fences(text: str) -> str:
 def arguments_for(tool: dict[str, Any] | None, name: str, action_input: str) -> dict[str, Any] | str:
     """The arguments dict for a tool, or an error message saying what the model should write."""
     try:
-        value = json.loads(action_input) if action_input else {}
-    except json.JSONDecodeError:
+        value = safe_json.loads(action_input) if action_input else {}
+    except safe_json.JSONTooDeep as exc:
+        return f"error: Action Input is {exc}; write a flat JSON object with the arguments of {name}"
+    except ValueError:
         value = _first_json_object(action_input)
     if isinstance(value, dict):
         return value
@@ -97,9 +100,11 @@ def _first_json_object(text: str) -> Any:
     while start != -1:
         try:
             value, _ = json.JSONDecoder().raw_decode(text[start:])
-            return value
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             start = text.find("{", start + 1)
+            continue
+        # raw_decode has no depth limit of its own: refuse what parsed but nests too deeply.
+        return value if safe_json.nesting_depth(value, stop_after=safe_json.MAX_DEPTH) <= safe_json.MAX_DEPTH else None
     return None
 
 

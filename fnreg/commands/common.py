@@ -13,7 +13,7 @@ import click
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from fnreg.llm import LLMClient
+    from fnreg.llm import LLMClient, LLMSettings
     from fnreg.registry import Registry
 
 
@@ -38,6 +38,20 @@ def open_registry(ctx: click.Context) -> Registry:
     return Registry(ctx.find_root().params.get("repo") or ".")
 
 
+def require_toolset(registry: Registry, name: str, ref: str | None = None) -> None:
+    """A one-line error, exit status 2, when there is no toolset ``name`` at ``ref`` (None: the working tree)."""
+    from fnreg.errors import InputError
+    from fnreg.registry.toolset import check_toolset_name
+
+    check_toolset_name(name)
+    names = registry.toolsets(ref)
+    if name not in names:
+        where = f" at {ref}" if ref else ""
+        raise InputError(
+            f"no toolset {name!r}{where} (under {registry.package}/); toolsets: {', '.join(names) or 'none'}"
+        )
+
+
 def print_json(value: Any) -> None:
     """Plain JSON on stdout, for scripts (never rich markup)."""
     # Indented for a person at a terminal; compact for a pipe (json's fast C encoder needs no indent).
@@ -60,6 +74,11 @@ def signature(parameters: dict[str, Any]) -> str:
             kind = f"{prop['items'].get('type', 'any')}[]"
         parts.append(f"{name}{'' if name in required else '?'}: {kind}")
     return ", ".join(parts)
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 function``, ``2 functions``, ``1,200 answers``."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def first_line(text: str, width: int = 80) -> str:
@@ -106,15 +125,25 @@ def llm_options(command):
 LLM_OPTION_NAMES = ("model", "base_url", "concurrency", "timeout", "max_retries", "record", "replay", "no_cache")
 
 
-def make_client(registry: Registry, options: dict[str, Any], **extra: Any) -> LLMClient:
-    """The LLM client for a command, from its options (see :func:`llm_options`)."""
-    from fnreg.llm import LLMClient, llm_settings  # only commands that talk to an LLM pay for importing openai
+def make_settings(registry: Registry, options: dict[str, Any], **extra: Any) -> LLMSettings:
+    """The LLM settings for a command, from its options (see :func:`llm_options`); creates nothing."""
+    from fnreg.llm import llm_settings
 
     flags = {name: options.get(name) for name in ("model", "base_url", "concurrency", "timeout", "max_retries")}
     flags["record_path"] = Path(options["record"]) if options.get("record") else None
     flags["replay_path"] = Path(options["replay"]) if options.get("replay") else None
-    cache = None if options.get("no_cache") else registry.state_dir() / "cache.sqlite"
-    return LLMClient(llm_settings(registry.root, cache_path=cache, **flags, **extra))
+    cache = None if options.get("no_cache") else registry.state_dir(create=False) / "cache.sqlite"
+    return llm_settings(registry.root, cache_path=cache, **flags, **extra)
+
+
+def make_client(registry: Registry, options: dict[str, Any] | LLMSettings, **extra: Any) -> LLMClient:
+    """The LLM client for a command, from its options (see :func:`llm_options`) or settings."""
+    from fnreg.llm import LLMClient, LLMSettings  # only commands that talk to an LLM pay for importing openai
+
+    settings = options if isinstance(options, LLMSettings) else make_settings(registry, options, **extra)
+    if settings.cache_path is not None and settings.cache_path.parent == registry.state_dir(create=False):
+        registry.state_dir()  # .fnreg/ is ignored by git before the cache file goes there
+    return LLMClient(settings)
 
 
 def pop_llm_options(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,8 @@ import click
 from rich.syntax import Syntax
 
 from fnreg.commands.common import console, open_registry
+from fnreg.errors import InputError
+from fnreg.registry.toolset import check_toolset_name
 
 
 @click.command("diff")
@@ -18,7 +20,11 @@ from fnreg.commands.common import console, open_registry
 @click.pass_context
 def diff_command(ctx: click.Context, ref1: str, ref2: str, toolset: str | None, stat: bool) -> None:
     """Functions added, revised and removed between REF1 and REF2."""
-    changes = open_registry(ctx).diff(ref1, ref2, toolset)
+    registry = open_registry(ctx)
+    if toolset is not None and toolset not in set(registry.toolsets(ref1)) | set(registry.toolsets(ref2)):
+        check_toolset_name(toolset)
+        raise InputError(f"no toolset {toolset!r} at {ref1} or {ref2} (under {registry.package}/)")
+    changes = registry.diff(ref1, ref2, toolset)
     if not any(changes.values()):
         console.print(f"no function changed between {ref1} and {ref2}")
         return

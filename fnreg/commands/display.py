@@ -1,34 +1,119 @@
-"""Terminal rendering shared by eval, train and demo (rich); nothing here computes anything."""
+"""Terminal rendering shared by eval, review, train and demo (rich); nothing here computes anything.
+
+Human output fits the console's width (80 columns in a pipe) without cutting a number: lines
+are built from parts, and a part that does not fit is left out or, for names and paths, cut
+with an ellipsis. In a pipe there is no live progress bar, only the line it would end with.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
+
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fnreg.commands.common import plural
 from fnreg.evaluation.runner import EvalResult
 from fnreg.llm import Usage
 
-
-def task_progress(console) -> Progress:
-    """A progress bar whose task fields show running accuracy and tokens."""
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("acc {task.fields[accuracy]}"),
-        TextColumn("{task.fields[extra]}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
+#: Columns the numbers of a progress line need (bar, done/total, accuracy, tokens, time).
+_NUMBERS_WIDTH = 56
 
 
 def accuracy(correct: int, done: int) -> str:
     return f"{correct / done:.1%}" if done else "-"
 
 
+def tokens_text(count: int) -> str:
+    """``4,603 tokens``; ``123k tokens`` and ``1.2M tokens`` once long."""
+    if count < 100_000:
+        return plural(count, "token")
+    if count < 10_000_000:
+        return f"{count / 1000:,.0f}k tokens"
+    return f"{count / 1_000_000:,.1f}M tokens"
+
+
 def usage_text(usage: Usage) -> str:
-    return f"{usage.total_tokens:,} tokens, cost {usage.cost_text()}"
+    """``4,603 tokens`` and the cost when it is known (an unknown cost is said once, elsewhere)."""
+    text = tokens_text(usage.total_tokens)
+    return text if usage.cost_usd is None else f"{text}, ${usage.cost_usd:.4f}"
+
+
+def cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` columns: a name or path, never a number, is what gets cut."""
+    if width < 2:
+        return ""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def fit(parts: Sequence[str], width: int, separator: str = " · ") -> str:
+    """The first part, then as many of the following (in order) as fit in ``width``."""
+    line = parts[0]
+    for part in parts[1:]:
+        if part and len(line) + len(separator) + len(part) <= width:
+            line += separator + part
+    return line
+
+
+class TaskProgress:
+    """The progress of one evaluation: a live bar on a terminal, one line at the end in a pipe."""
+
+    def __init__(self, console, description: str, total: int) -> None:
+        self.console = console
+        self.description = cut(description, max(12, console.width - _NUMBERS_WIDTH))
+        self.total = total
+        self.done = self.correct = 0
+        self.tokens: int | None = None
+        self.started = time.monotonic()
+        self._progress: Progress | None = None
+        self._bar = None
+
+    def __enter__(self) -> TaskProgress:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.started = time.monotonic()
+        if not self.console.is_terminal:
+            return
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=10),
+            MofNCompleteColumn(),
+            TextColumn("acc {task.fields[accuracy]}"),
+            TextColumn("{task.fields[tokens]}"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=False,
+        )
+        self._progress.start()
+        self._bar = self._progress.add_task(self.description, total=self.total, accuracy="-", tokens="")
+
+    def update(self, done: int, correct: int, tokens: int | None = None) -> None:
+        self.done, self.correct, self.tokens = done, correct, tokens
+        if self._progress is not None:
+            self._progress.update(
+                self._bar,
+                completed=done,
+                accuracy=accuracy(correct, done),
+                tokens=tokens_text(tokens) if tokens is not None else "",
+            )
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+            return
+        elapsed = time.strftime("%H:%M:%S", time.gmtime(time.monotonic() - self.started)).removeprefix("0")
+        numbers = [f"{self.done}/{self.total} {'task' if self.total == 1 else 'tasks'}"]
+        numbers += [f"acc {accuracy(self.correct, self.done)}"]
+        numbers += [tokens_text(self.tokens)] if self.tokens is not None else []
+        self.console.print(fit([f"{self.description}:", *numbers, elapsed], self.console.width, "  "))
 
 
 def eval_summary(result: EvalResult, title: str) -> Table:
@@ -39,7 +124,8 @@ def eval_summary(result: EvalResult, title: str) -> Table:
     for reason, count in sorted(result.failures().items()):
         table.add_row(f"failed: {reason.replace('_', ' ')}", str(count))
     usage = result.usage
-    table.add_row("tokens", f"{usage.total_tokens:,} ({usage.calls} calls, {usage.cached_calls} cached)")
+    calls = plural(usage.calls, "call")
+    table.add_row("tokens", f"{usage.total_tokens:,} ({calls}, {usage.cached_calls:,} cached)")
     table.add_row("cost", usage.cost_text())
     table.add_row("wall time", f"{result.wall_time:.1f} s")
     sandbox = result.meta.get("sandbox")
@@ -49,6 +135,16 @@ def eval_summary(result: EvalResult, title: str) -> Table:
     if result.interrupted:
         table.add_row("interrupted", "yes: only finished tasks are counted")
     return table
+
+
+_PHASES = {
+    "baseline": "baseline",
+    "best": "best set",
+    "candidate": "candidate",
+    "val": "validation",
+    "test": "test split",
+    "test_start": "start on test",
+}
 
 
 def _interval(interval) -> str:
@@ -102,14 +198,17 @@ def consistency_summary(voted: EvalResult, samples, title: str) -> Table:
 
 
 class TrainDisplay:
-    """Renders training events: a progress bar per evaluation and a line per action and epoch."""
+    """Renders training events: a progress line per evaluation and a line per action and epoch.
 
-    def __init__(self, console, usage_meter=None) -> None:
+    ``unknown_prices``: models without a price; said once, when the run starts, instead of
+    "cost unknown" on every line.
+    """
+
+    def __init__(self, console, usage_meter=None, *, unknown_prices: Sequence[str] = ()) -> None:
         self.console = console
         self.usage_meter = usage_meter
-        self.progress: Progress | None = None
-        self.bar = None
-        self.actions = 0
+        self.unknown_prices = list(unknown_prices)
+        self.progress: TaskProgress | None = None
 
     def show(self, event) -> None:
         handler = getattr(self, f"_{type(event).__name__}", None)
@@ -121,69 +220,72 @@ class TrainDisplay:
             self.progress.stop()
             self.progress = None
 
-    def _extra(self) -> str:
-        usage = self.usage_meter.total if self.usage_meter is not None else None
-        spent = f" · {usage_text(usage)}" if usage is not None else ""
-        return f"actions {self.actions}{spent}"
+    def _tokens(self) -> int | None:
+        return self.usage_meter.total.total_tokens if self.usage_meter is not None else None
 
     def _RunStarted(self, event) -> None:
         verb = "resuming" if event.resumed else "training"
         self.console.print(f"[bold]{verb}[/] toolset [cyan]{event.toolset}[/] on branch [cyan]{event.branch}[/]")
         self.console.print(f"[dim]worktree {event.worktree}[/]")
+        if self.unknown_prices:
+            models = ", ".join(self.unknown_prices)
+            self.console.print(f"[dim]cost unknown: no price for {models} (add it to \\[tool.fnreg.prices])[/]")
 
     def _EvaluationStarted(self, event) -> None:
         self.close()
-        self.progress = task_progress(self.console)
+        self.progress = TaskProgress(self.console, f"epoch {event.epoch} {_PHASES[event.phase]}", event.tasks)
         self.progress.start()
-        label = {
-            "baseline": "baseline",
-            "best": "best set",
-            "candidate": "candidate",
-            "val": "validation",
-            "test": "test split",
-            "test_start": "start on test",
-        }[event.phase]
-        self.bar = self.progress.add_task(
-            f"epoch {event.epoch} {label}", total=event.tasks, accuracy="-", extra=self._extra()
-        )
+        self.progress.update(0, 0, self._tokens())
 
     def _TaskFinished(self, event) -> None:
         if self.progress is not None:
-            self.progress.update(
-                self.bar, completed=event.done, accuracy=accuracy(event.correct, event.done), extra=self._extra()
-            )
+            self.progress.update(event.done, event.correct, self._tokens())
 
     def _EvaluationFinished(self, event) -> None:
         self.close()
 
     def _ActionApplied(self, event) -> None:
         self.close()
-        self.actions += 1
         applied = event.applied
         mark = {"add_function": "[green]+[/]", "revise_function": "[yellow]~[/]", "remove_function": "[red]-[/]"}
-        self.console.print(f"  {mark[applied.action.kind]} {applied.action.summary()} [dim]({applied.commit[:10]})[/]")
+        sha = f"({applied.commit[:10]})"
+        summary = cut(applied.action.summary(), self.console.width - len(sha) - 5)
+        self.console.print(f"  {mark[applied.action.kind]} {summary} [dim]{sha}[/]")
 
     def _ActionRejected(self, event) -> None:
         self.close()
-        self.console.print(f"  [red]✗[/] {event.tool} rejected: {event.errors[-1] if event.errors else 'invalid'}")
+        head = f"  ✗ {event.tool} rejected: "
+        reason = event.errors[-1] if event.errors else "invalid"
+        # The reason is prose (the whole error is in the epoch's note): it may be cut.
+        reason = cut(" ".join(reason.split()), self.console.width - len(head))
+        self.console.print(f"  [red]✗[/] {escape(event.tool)} rejected: {escape(reason)}")
 
     def _EpochFinished(self, event) -> None:
         self.close()
+        score, best = f"{event.score:.1%}", f"{event.best_score:.1%}"
+        val = f", val {event.val_score:.1%}" if event.val_score is not None else ""
+        # With a validation split its score decides (and is the one compared with the best's).
+        decided, best_decided = event.score, event.best_score
+        if event.val_score is not None and event.best_val_score is not None:
+            decided, best_decided = event.val_score, event.best_val_score
+            best = f"{event.best_val_score:.1%} (val)"
         verdict = {
-            "baseline": "[bold]baseline[/]",
-            "improved": "[bold green]improved: kept[/]",
-            "kept": "[green]no improvement: kept (ties keep / no roll-back)[/]",
-            "rolled_back": "[bold red]no improvement: rolled back[/]",
-            "no_change": "[yellow]no action: nothing to evaluate[/]",
+            "baseline": f"epoch {event.epoch}: train {score}{val} (baseline)",
+            "improved": f"epoch {event.epoch}: train {score}{val}, improved: kept",
+            "kept": f"epoch {event.epoch}: train {score}{val}, no improvement: kept",
+            "rolled_back": f"epoch {event.epoch}: train {score}{val} {'<' if decided < best_decided else '='} "
+            f"best {best}: rolled back",
+            "no_change": f"epoch {event.epoch}: no action, nothing to evaluate",
         }[event.decision]
-        val = ""
-        if event.val_score is not None:
-            best_val = f" (best {event.best_val_score:.1%})" if event.best_val_score is not None else ""
-            val = f", val {event.val_score:.1%}{best_val}"
-        self.console.print(
-            f"epoch {event.epoch}: train {event.score:.1%} (best {event.best_score:.1%}){val} {verdict} "
-            f"[dim]· {usage_text(event.usage)} · patience {event.patience_used}[/]"
+        style = {"improved": "bold green", "kept": "green", "rolled_back": "bold red", "no_change": "yellow"}.get(
+            event.decision, "bold"
         )
+        parts = [verdict]
+        if event.decision in ("rolled_back", "no_change", "kept"):
+            parts.append(f"patience {event.patience_used}")
+        parts.append(usage_text(event.usage))
+        line = fit(parts, self.console.width)
+        self.console.print(f"[{style}]{line[: len(verdict)]}[/][dim]{line[len(verdict):]}[/]")
 
 
 def run_summary(finished, report_hint: str | None = None) -> Table:

@@ -14,12 +14,13 @@ from fnreg.commands.common import (
     llm_options,
     make_client,
     open_registry,
+    plural,
     pop_llm_options,
     print_json,
     sandbox_option,
     sandbox_setting,
 )
-from fnreg.commands.display import accuracy, consistency_summary, eval_summary, repeats_summary, task_progress
+from fnreg.commands.display import TaskProgress, consistency_summary, eval_summary, repeats_summary
 from fnreg.errors import InputError
 from fnreg.evaluation import (
     EvalResult,
@@ -85,6 +86,7 @@ def eval_command(
     registry = open_registry(ctx)
     task_set = load_task_set(task, registry.root)
     tasks = shard(task_set.split(split), shard_spec)
+    task_set.load_evaluator()  # a bad evaluator is refused before anything is made or spent
     if samples and repeats > 1:
         raise InputError("--self-consistency and --repeats go one at a time; give one of them")
     client = make_client(registry, pop_llm_options(kwargs))
@@ -105,16 +107,15 @@ def eval_command(
     finished: list[tuple[int, TaskResult]] = []
     interrupted = False
     with toolset_checkout(registry, task_set.toolset, ref) as checkout, client:
-        progress = task_progress(console if not as_json else Console(stderr=True))
-        with progress:
-            label = f"{task_set.name} {split}" + (f" ×{times}" if times > 1 else "")
-            bar = progress.add_task(label, total=len(tasks) * times, accuracy="-", extra="")
+        shown = console if not as_json else Console(stderr=True, highlight=False, soft_wrap=True)
+        label = f"{task_set.name} {split}" + (f" ×{times}" if times > 1 else "")
+        with TaskProgress(shown, label, len(tasks) * times) as progress:
             stream = adapter.evaluate_repeats(checkout, tasks, times, temperature=temperature)
             try:
                 for item in stream:
                     finished.append(item)
                     correct = sum(r.correct for _, r in finished)
-                    progress.update(bar, advance=1, accuracy=accuracy(correct, len(finished)))
+                    progress.update(len(finished), correct, client.usage.total.total_tokens)
             except KeyboardInterrupt:
                 interrupted = True
                 stream.close()
@@ -148,8 +149,8 @@ def eval_command(
 @click.option("--json", "as_json", is_flag=True, help="Print the merged results as JSON.")
 def eval_merge_command(shards: tuple[str, ...], output: str | None, as_json: bool) -> None:
     """Combine the --output files of `fnreg eval --shard` runs into one result."""
-    merged = merge_results(EvalResult.from_json(json.loads(Path(p).read_text(encoding="utf-8"))) for p in shards)
-    _emit(merged, f"{len(shards)} shards merged", output, as_json)
+    merged = merge_results(EvalResult.read(p) for p in shards)
+    _emit(merged, f"{plural(len(shards), 'shard')} merged", output, as_json)
 
 
 def _emit_repeats(repeats: Repeats, title: str, output: str | None, as_json: bool) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
+import textwrap
+
 import click
 
-from fnreg.commands.common import first_line, open_registry, print_json, signature
+from fnreg.commands.common import first_line, open_registry, plural, print_json, require_toolset, signature
 
 
 @click.command("list")
@@ -15,24 +19,40 @@ from fnreg.commands.common import first_line, open_registry, print_json, signatu
 def list_command(ctx: click.Context, toolset: str | None, ref: str | None, as_json: bool) -> None:
     """List learned functions with their description, parameters and requirements."""
     registry = open_registry(ctx)
+    if toolset is not None:
+        require_toolset(registry, toolset, ref)
     names = [toolset] if toolset else registry.toolsets(ref)
     toolsets = [registry.toolset(name, ref) for name in names]
     if as_json:
         print_json({t.name: [f.to_json() for f in t] for t in toolsets})
         return
-    from rich.table import Table
-
-    from fnreg.commands.common import console
-
+    width = shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else 80
     if not toolsets:
-        console.print(f"no toolsets under {registry.package}/" + (f" at {ref}" if ref else ""))
+        click.echo(f"no toolsets under {registry.package}/" + (f" at {ref}" if ref else ""))
         return
-    for t in toolsets:
-        table = Table(title=f"{t.name} ({len(t)} functions)", title_justify="left", expand=False)
-        for column in ("function", "description", "parameters", "requires", "path"):
-            table.add_column(column, overflow="fold")
+    for index, t in enumerate(toolsets):
+        click.echo(("\n" if index else "") + f"{t.name} ({plural(len(t), 'function')})")
         for f in t:
-            table.add_row(f.name, first_line(f.description, 60), signature(f.parameters), " ".join(f.requires), f.path)
-        console.print(table)
+            click.echo(_function(f, width))
         for path, problem in t.problems.items():
-            console.print(f"[yellow]warning:[/] {path}: {problem}")
+            click.echo(textwrap.fill(f"warning: {path}: {problem}", width, subsequent_indent="  "), err=True)
+
+
+def _function(function, width: int) -> str:
+    """``name(parameters)``, wrapped between parameters; the description's first line; requirements."""
+    head = textwrap.fill(
+        f"{function.name}({signature(function.parameters)})",
+        width,
+        initial_indent="  ",
+        subsequent_indent=" " * (len(function.name) + 3),
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    lines = [head, "    " + first_line(function.description, width - 4)]
+    if function.requires:
+        lines.append(
+            textwrap.fill(
+                "requires " + ", ".join(function.requires), width, initial_indent="    ", subsequent_indent="      "
+            )
+        )
+    return "\n".join(lines)

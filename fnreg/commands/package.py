@@ -14,7 +14,9 @@ from fnreg.registry.package import build_wheel
 @click.option(
     "--output", "-o", default="dist", show_default=True, type=click.Path(file_okay=False), help="Folder for the wheel."
 )
-@click.option("--version", "version", help="PEP 440 version (default: 0.0.0+g<commit>).")
+@click.option(
+    "--version", "version", help="PEP 440 version (default: 0.0.<n>, n = commits that changed the toolset up to REF)."
+)
 @click.option("--name", help="Distribution name (default: <package>-<toolset>, e.g. registry-math).")
 @click.pass_context
 def package_command(

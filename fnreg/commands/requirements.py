@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from fnreg.commands.common import open_registry
-from fnreg.errors import InputError
+from fnreg.commands.common import open_registry, require_toolset
 
 
 @click.command("requirements")
@@ -18,9 +17,8 @@ def requirements_command(ctx: click.Context, toolset: str | None, ref: str | Non
     fnreg never installs them itself; a function whose package is missing fails alone.
     """
     registry = open_registry(ctx)
-    names = registry.toolsets(ref)
-    if toolset is not None and toolset not in names:
-        raise InputError(f"no toolset {toolset!r}{f' at {ref}' if ref else ''}; toolsets: {', '.join(names) or 'none'}")
-    wanted = [toolset] if toolset else names
+    if toolset is not None:
+        require_toolset(registry, toolset, ref)
+    wanted = [toolset] if toolset else registry.toolsets(ref)
     packages = sorted({r for name in wanted for f in registry.toolset(name, ref) for r in f.requires}, key=str.lower)
     click.echo("\n".join(packages), nl=bool(packages))

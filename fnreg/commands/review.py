@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -13,11 +12,12 @@ from fnreg.commands.common import (
     llm_options,
     make_client,
     open_registry,
+    plural,
     pop_llm_options,
     sandbox_option,
     sandbox_setting,
 )
-from fnreg.commands.display import accuracy, task_progress
+from fnreg.commands.display import TaskProgress
 from fnreg.errors import GitError, InputError
 from fnreg.evaluation import EvalResult, TaskSetAdapter, load_task_set, toolset_checkout
 from fnreg.evaluation.repeats import collect
@@ -82,6 +82,7 @@ def review_command(ctx: click.Context, task: str, base: str, head: str | None, *
             raise InputError("--repeats evaluates both sides itself; it does not go with --base-results")
         results = _read_results(kwargs["base_results"], kwargs["head_results"])
     else:
+        task_set.load_evaluator()  # a bad evaluator is refused before anything is made or spent
         client = make_client(registry, pop_llm_options(kwargs))
         adapter = TaskSetAdapter(
             task_set,
@@ -126,10 +127,7 @@ def _read_results(base: str | None, head: str | None) -> dict[str, EvalResult]:
         raise InputError("--base-results and --head-results go together")
     results = {}
     for side, path in (("base", base), ("head", head)):
-        try:
-            results[side] = EvalResult.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
-        except (ValueError, KeyError, TypeError, RecursionError):
-            raise InputError(f"{path} is not the JSON that `fnreg eval -o` writes") from None
+        results[side] = EvalResult.read(path)
     return results
 
 
@@ -153,14 +151,12 @@ def _evaluate(registry, adapter, tasks, ref: str | None, side: str, repeats: int
     """The side's evaluation, once per repeat (repeat ``i`` keyed as such in the cache)."""
     finished = []
     with toolset_checkout(registry, adapter.task_set.toolset, ref) as checkout:
-        progress = task_progress(status)
-        with progress:
-            label = f"{side} ({ref or WORKING_TREE})" + (f" ×{repeats}" if repeats > 1 else "")
-            bar = progress.add_task(label, total=len(tasks) * repeats, accuracy="-", extra="")
+        label = f"{side} ({ref or WORKING_TREE})" + (f" ×{repeats}" if repeats > 1 else "")
+        with TaskProgress(status, label, len(tasks) * repeats) as progress:
             for item in adapter.evaluate_repeats(checkout, tasks, repeats):
                 finished.append(item)
                 correct = sum(r.correct for _, r in finished)
-                progress.update(bar, advance=1, accuracy=accuracy(correct, len(finished)))
+                progress.update(len(finished), correct, adapter.client.usage.total.total_tokens)
     return collect(finished, [t.id for t in tasks], repeats, ref=ref or WORKING_TREE)
 
 
@@ -182,7 +178,7 @@ def _emit(registry, review: Review, options: dict, number: str | None) -> None:
     if output is not None:
         output.write_text(markdown, encoding="utf-8")
     status.print(
-        f"{review.task_set} ({review.split}, {review.base.total} tasks"
+        f"{review.task_set} ({review.split}, {plural(review.base.total, 'task')}"
         + (f", {review.repeats} repeats" if review.repeats > 1 else "")
         + f"): base {review.base_accuracy.value:.1%} → head {review.head_accuracy.value:.1%}, "
         f"change {review.difference.as_points(signed=True)}; "

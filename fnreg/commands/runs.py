@@ -7,7 +7,7 @@ import time
 import click
 from rich.table import Table
 
-from fnreg.commands.common import console, open_registry, print_json
+from fnreg.commands.common import console, open_registry, plural, print_json
 from fnreg.training.runs import list_runs, prune_runs
 
 _ENDINGS = {"epochs": "all epochs", "early_stop": "early stop", "budget": "budget"}
@@ -65,7 +65,8 @@ def runs_command(
     console.print(table)
     leftovers = [run.run for run in runs if run.leftover_worktree]
     if leftovers:
-        console.print(f"{len(leftovers)} leftover worktree(s): `fnreg runs --prune` removes them")
+        them = "it" if len(leftovers) == 1 else "them"
+        console.print(f"{plural(len(leftovers), 'leftover worktree')}: `fnreg runs --prune` removes {them}")
 
 
 def _percent(value: float | None) -> str:

@@ -92,7 +92,8 @@ def serve_command(
 
 def _announce(served) -> None:
     names = ", ".join(served.toolset.names) or "none"
-    _say(f"{served.name}: {len(served.toolset)} tools from toolset {served.toolset.name!r} at {served.where}: {names}")
+    count = f"{len(served.toolset)} tool{'' if len(served.toolset) == 1 else 's'}"
+    _say(f"{served.name}: {count} from toolset {served.toolset.name!r} at {served.where}: {names}")
     for path, problem in served.toolset.problems.items():
         _say(f"{served.name}: not served: {path}: {problem}")
 

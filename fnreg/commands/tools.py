@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from fnreg.commands.common import open_registry, print_json
+from fnreg.commands.common import open_registry, print_json, require_toolset
 
 
 @click.command("tools")
@@ -13,4 +13,6 @@ from fnreg.commands.common import open_registry, print_json
 @click.pass_context
 def tools_command(ctx: click.Context, toolset: str, ref: str | None) -> None:
     """Print the toolset as the JSON `tools` array of a chat-completions request."""
-    print_json(open_registry(ctx).toolset(toolset, ref).openai_tools())
+    registry = open_registry(ctx)
+    require_toolset(registry, toolset, ref)
+    print_json(registry.toolset(toolset, ref).openai_tools())

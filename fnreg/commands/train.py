@@ -11,7 +11,9 @@ from fnreg.commands.common import (
     console,
     llm_options,
     make_client,
+    make_settings,
     open_registry,
+    plural,
     pop_llm_options,
     sandbox_option,
     sandbox_setting,
@@ -26,7 +28,7 @@ from fnreg.errors import FnregError
 from fnreg.github import check_gh, open_pull_request
 from fnreg.registry.remote import push_run, require_remote
 from fnreg.training.events import EpochFinished, RunFinished
-from fnreg.training.launch import agent_tools
+from fnreg.training.launch import agent_tools, check_settings
 from fnreg.training.report import write_report
 
 
@@ -124,7 +126,9 @@ def train_command(ctx: click.Context, task: str, **kwargs) -> None:
         require_remote(registry.git, remote)
     if pr:
         check_gh("--pr")
-    client = make_client(registry, llm_flags, optimizer_model=optimizer_model)
+    settings = make_settings(registry, llm_flags, optimizer_model=optimizer_model)
+    check_settings(settings, config)  # an unknown endpoint or price: refused before anything is made
+    client = make_client(registry, settings)
     options = replace(
         options, concurrency=client.settings.concurrency if llm_flags["concurrency"] else options.concurrency
     )
@@ -167,7 +171,9 @@ def train_command(ctx: click.Context, task: str, **kwargs) -> None:
 
 def show_training(trainer, client, *, push_to: str | None = None) -> RunFinished:
     """Run the trainer showing its events; with ``push_to``, push the branch and notes after each epoch."""
-    display = TrainDisplay(console, client.usage)
+    settings = client.settings
+    models = dict.fromkeys([settings.model_for("agent"), settings.model_for("optimizer")])
+    display = TrainDisplay(console, client.usage, unknown_prices=[m for m in models if settings.price_for(m) is None])
     finished = None
     events = trainer.run()
     try:
@@ -222,10 +228,14 @@ def _dry_run(registry, task, config, options, llm_flags, optimizer_model) -> Non
     for column in ("", "calls expected", "tokens expected", "calls at most", "tokens at most"):
         table.add_column(column, justify="right" if column else "left")
     rows = [
-        (f"agent ({expected.evaluations} evaluations × {expected.tasks} tasks)", "agent_calls", "agent_tokens"),
         (
-            f"optimizer ({config.epochs} steps × "
-            + (f"{options.max_actions} actions)" if options.update != "one_shot" else "1 one-shot request)"),
+            f"agent ({plural(expected.evaluations, 'evaluation')} × {plural(expected.tasks, 'task')})",
+            "agent_calls",
+            "agent_tokens",
+        ),
+        (
+            f"optimizer ({plural(config.epochs, 'step')} × "
+            + (f"{plural(options.max_actions, 'action')})" if options.update != "one_shot" else "1 one-shot request)"),
             "optimizer_calls",
             "optimizer_tokens",
         ),

@@ -167,7 +167,7 @@ class AG2AgentOptimizer:
         """The git-backed function list (a private temporary repository unless ``registry_path`` was given)."""
         if self._registry is None:
             path = self._registry_path or self._create_private_repo()
-            self._registry = Registry(path)
+            self._registry = Registry(path, hooks=False)  # a training run's commits (fnreg.training.workspace)
         return self._registry
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import re
 import sys
 import threading
@@ -73,7 +74,23 @@ def get_evaluator(spec: str, *, search_path: Path | None = None) -> Evaluator:
         raise TaskSetError(
             f"evaluator {spec!r}: {match['function']!r} is not a function; it must take (response, gold)"
         )
-    return _as_bool(function)
+    _check_signature(spec, function)
+    return _as_bool(spec, function)
+
+
+def _check_signature(spec: str, function: Callable[..., object]) -> None:
+    """Refuse, before anything is spent, a callable that cannot be called as ``(response, gold)``."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # some builtins have no signature: judged when called
+        return
+    try:
+        signature.bind("response", "gold")
+    except TypeError:
+        raise TaskSetError(
+            f"evaluator {spec!r} takes {signature}, but an evaluator is called as (response, gold) "
+            "and returns whether the answer is right; point evaluator at such a function"
+        ) from None
 
 
 def _import_module(spec: str, name: str, search_path: Path | None) -> object:
@@ -95,9 +112,15 @@ def _import_module(spec: str, name: str, search_path: Path | None) -> object:
                 sys.path.remove(str(search_path))
 
 
-def _as_bool(function: Callable[[str, str], object]) -> Evaluator:
+def _as_bool(spec: str, function: Callable[[str, str], object]) -> Evaluator:
     @functools.wraps(function)
     def evaluator(response: str, gold: str) -> bool:
-        return bool(function(response, gold))
+        try:
+            return bool(function(response, gold))
+        except Exception as exc:  # a bug in the user's evaluator: one line, not a traceback
+            detail = " ".join(str(exc).split())[:200]
+            raise TaskSetError(
+                f"evaluator {spec!r} failed on gold answer {gold[:40]!r}: {type(exc).__name__}: {detail}; fix the evaluator"
+            ) from exc
 
     return evaluator

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from fnreg import safe_json
 from fnreg.agents.react_agent import parse_reply
 from fnreg.evaluation.runner import EvalResult, TaskResult
 from fnreg.evaluation.stats import Interval, mean_sd, paired_bootstrap_interval, wilson_interval
@@ -201,7 +202,8 @@ def render_review(review: Review, *, title: str | None = None, heading: str = "#
     repeated = f", {review.repeats} repeats" if review.repeats > 1 else ""
     lines = [
         marker(review.task_set),
-        f"{heading} {title or f'fnreg review: `{review.task_set}`'} ({review.split} split, {tasks} tasks{repeated})",
+        f"{heading} {title or f'fnreg review: `{review.task_set}`'} ({review.split} split, "
+        f"{tasks} task{'s' if tasks != 1 else ''}{repeated})",
         "",
         _verdict(review),
         "",
@@ -336,8 +338,8 @@ def _range(interval: Interval, *, signed: bool = False) -> str:
 
 def _compact(arguments: str) -> str:
     try:
-        return json.dumps(json.loads(arguments), ensure_ascii=False, separators=(", ", ": "))
-    except (ValueError, TypeError, RecursionError):
+        return json.dumps(safe_json.loads(arguments), ensure_ascii=False, separators=(", ", ": "))
+    except (ValueError, TypeError):
         return arguments
 
 

@@ -12,10 +12,12 @@ import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
+from fnreg import safe_json
 from fnreg.agents.base import Agent, Conversation, ToolResult
-from fnreg.errors import FnregError
+from fnreg.errors import FnregError, InputError
 from fnreg.evaluation.evaluators import Evaluator
 from fnreg.evaluation.tasks import Task
 from fnreg.llm import Usage
@@ -114,6 +116,21 @@ class EvalResult:
             interrupted=data.get("interrupted", False),
             meta=meta,
         )
+
+    @classmethod
+    def read(cls, path: str | Path) -> EvalResult:
+        """The results file ``fnreg eval -o`` wrote; anything else is one :class:`InputError` line."""
+        not_results = f"{path} is not a results file of `fnreg eval -o`"
+        try:
+            data = safe_json.loads(Path(path).read_bytes())
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        except ValueError as exc:  # not JSON, not UTF-8, nested too deeply
+            raise InputError(f"{not_results}: {' '.join(str(exc).split())[:120]}") from None
+        try:
+            return cls.from_json(data)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise InputError(f"{not_results}: it lacks the fields that command writes") from None
 
 
 _COMPUTED = {"score", "correct", "total", "interrupted", "wall_time", "usage", "results"}

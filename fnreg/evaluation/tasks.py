@@ -26,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from fnreg import safe_json
 from fnreg.agents.config import AgentKind
 from fnreg.config import read_toml, validate
 from fnreg.errors import TaskSetError, TaskSetNotFound
@@ -273,8 +274,9 @@ def _missing_file_hint(raw: str, toml_path: Path, split: str) -> str:
 def _read_rows(path: Path, split: Split) -> list[_Row]:
     rows: list[_Row] = []
     seen: dict[str, int] = {}
-    with path.open(encoding="utf-8") as lines:
-        for index, line in enumerate(lines):
+    with path.open("rb") as lines:
+        for index, raw in enumerate(lines):
+            line = _decode_line(raw, path, index)
             if not line.strip():
                 continue
             task = _parse_row(line, path, index, split)
@@ -289,14 +291,26 @@ def _read_rows(path: Path, split: Split) -> list[_Row]:
     return rows
 
 
+def _decode_line(raw: bytes, path: Path, index: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TaskSetError(
+            f"{path}:{index + 1}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
+            "save the file as UTF-8"
+        ) from None
+
+
 def _parse_row(line: str, path: Path, index: int, split: Split) -> Task:
     where = f"{path}:{index + 1}"
     try:
-        row = json.loads(line)
+        row = safe_json.loads(line)
     except json.JSONDecodeError as exc:
         raise TaskSetError(
             f"{where}: invalid JSON ({exc.msg} at column {exc.colno}); one JSON object per line"
-        ) from exc
+        ) from None
+    except ValueError as exc:  # nested too deeply, a number too long to convert
+        raise TaskSetError(f"{where}: unusable JSON ({str(exc).splitlines()[0]}); one JSON object per line") from None
     if not isinstance(row, dict):
         raise TaskSetError(f"{where}: a row must be a JSON object with question and answer, not {type(row).__name__}")
     for key in ("question", "answer"):

@@ -14,6 +14,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from fnreg import safe_json
 from fnreg.errors import ConfigError
 
 from .cache import request_key
@@ -91,7 +92,7 @@ class CassettePlayer:
 
 def _parse_line(line: str) -> tuple[str, dict[str, Any]] | None:
     try:
-        entry = json.loads(line)
+        entry = safe_json.loads(line)
     except ValueError:
         return None
     if not isinstance(entry, dict) or not isinstance(entry.get("response"), dict):

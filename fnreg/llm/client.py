@@ -28,27 +28,29 @@ try:  # the SDK's HTTP library: httpx2 from openai 3 on, httpx before
 except ImportError:  # pragma: no cover - older openai releases
     import httpx  # type: ignore[no-redef]
 
+from fnreg import safe_json
 from fnreg.errors import ConfigError
 
 from .cache import ResponseCache, request_key
 from .cassette import CassettePlayer, CassetteRecorder
 from .completion import Completion, parse_completion
+from .endpoint import OPENAI_URL, Endpoint, resolve_endpoint
 from .errors import LLMRequestRejected, LLMUnavailable, MalformedCompletion
 from .settings import LLMSettings
 from .tokens import count_message_tokens, count_tokens
 from .usage import Usage, UsageMeter, cost_of
 
-__all__ = ["LLMClient"]
+__all__ = ["LLMClient", "check_endpoint"]
 
 log = logging.getLogger(__name__)
 
-OPENAI_URL = "https://api.openai.com/v1"
 # Local servers (vLLM, Ollama, llama.cpp, LM Studio) ignore the key, but the SDK wants one.
 PLACEHOLDER_KEY = "fnreg-no-key"
 MAX_BACKOFF = 60.0
 MAX_RETRY_AFTER = 120.0
 RETRYABLE_STATUS = {408, 409, 425, 429}  # plus every 5xx
 
+AZURE_NEEDS_URL = "Azure OpenAI (api_version set) needs base_url = https://<resource>.openai.azure.com"
 NO_ENDPOINT = (
     "no LLM endpoint configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI endpoint) "
     "or pass --base-url"
@@ -74,12 +76,14 @@ class LLMClient:
     def __init__(self, settings: LLMSettings) -> None:
         self.settings = settings
         self.usage = UsageMeter()
-        self.endpoint = settings.base_url or OPENAI_URL
+        self.endpoint_info = resolve_endpoint(settings)
+        self.endpoint = self.endpoint_info.label  # for messages: no credentials, no query
+        self._cache_parts = self.endpoint_info.cache_parts()
         self._slots = threading.BoundedSemaphore(settings.concurrency)
         self._random = random.Random()
         self._player = CassettePlayer(settings.replay_path) if settings.replay_path else None
         # With a cassette to replay, no endpoint is needed and none is contacted.
-        self._openai = None if self._player else _make_openai(settings)
+        self._openai = None if self._player else _make_openai(self.endpoint_info, settings.timeout)
         self._cache = ResponseCache(settings.cache_path) if settings.cache_path else None
         self._recorder = CassetteRecorder(settings.record_path) if settings.record_path else None
         #: Keyed with every request (``repeat``): a repeat asks again instead of hitting the cache.
@@ -132,6 +136,7 @@ class LLMClient:
             temperature=self.settings.temperature if temperature is None else temperature,
             max_tokens=max_tokens,
         )
+        # A cassette records one endpoint's exchanges: the request (and the repeat) alone keys them.
         key = request_key(request, **self._key_parts)
         response, cached = self._respond(key, request)
         completion, usage_block = parse_completion(response, fallback_id=key[:8])
@@ -167,11 +172,12 @@ class LLMClient:
             return self._player.answer(key, request), True
         # Sampling at temperature > 0 is meant to differ between calls: never cache it.
         cacheable = self._cache is not None and request["temperature"] == 0
-        if cacheable and (hit := self._cache_get(key)) is not None:
+        cache_key = request_key(request, **self._cache_parts, **self._key_parts) if cacheable else ""
+        if cacheable and (hit := self._cache_get(cache_key)) is not None:
             return hit, True
         response = self._fetch(request)
         if cacheable:
-            self._cache_put(key, request["model"], response)
+            self._cache_put(cache_key, request["model"], response)
         return response, False
 
     def _cache_get(self, key: str) -> dict[str, Any] | None:
@@ -185,7 +191,7 @@ class LLMClient:
     def _cache_put(self, key: str, model: str, response: dict[str, Any]) -> None:
         assert self._cache is not None
         try:
-            self._cache.put(key, model, response)
+            self._cache.put(key, model, response, endpoint=self.endpoint_info.label)
         except sqlite3.Error as exc:
             log.warning("could not write response cache %s: %s", self._cache.path, exc)
 
@@ -223,8 +229,10 @@ class LLMClient:
         except httpx.HTTPError as exc:  # e.g. the connection dropped while the body was read
             return None, _Failure(f"connection failed: {type(exc).__name__}: {exc}")
         try:
-            response = json.loads(body)
+            response = safe_json.loads(body)
             parse_completion(response)
+        except safe_json.JSONTooDeep as exc:
+            return None, _Failure(f"the body is JSON {exc}", malformed=True)
         except ValueError:
             return None, _Failure(f"the body is not JSON: {_clip(body)}", malformed=True)
         except MalformedCompletion as exc:
@@ -291,22 +299,35 @@ class LLMClient:
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def _make_openai(settings: LLMSettings) -> openai.OpenAI:
-    if not settings.api_key and not settings.base_url:
+def check_endpoint(settings: LLMSettings) -> None:
+    """Raise the ``ConfigError`` :class:`LLMClient` would, without making one (nothing is opened)."""
+    endpoint = resolve_endpoint(settings)
+    if not endpoint.api_key and not endpoint.base_url:
         raise ConfigError(NO_ENDPOINT)
-    key = settings.api_key or PLACEHOLDER_KEY
+    if endpoint.api_version and not endpoint.base_url:
+        raise ConfigError(AZURE_NEEDS_URL)
+
+
+def _make_openai(endpoint: Endpoint, timeout: float) -> openai.OpenAI:
+    if not endpoint.api_key and not endpoint.base_url:
+        raise ConfigError(NO_ENDPOINT)
+    key = endpoint.api_key or PLACEHOLDER_KEY
+    account = {"organization": endpoint.organization, "project": endpoint.project}
     # max_retries=0: retrying is ours (see the module docstring).
-    if settings.api_version:
-        if not settings.base_url:
-            raise ConfigError("Azure OpenAI (api_version set) needs base_url = https://<resource>.openai.azure.com")
+    if endpoint.api_version:
+        if not endpoint.base_url:
+            raise ConfigError(AZURE_NEEDS_URL)
         return openai.AzureOpenAI(
-            azure_endpoint=settings.base_url,
-            api_version=settings.api_version,
+            azure_endpoint=endpoint.base_url,
+            api_version=endpoint.api_version,
             api_key=key,
-            timeout=settings.timeout,
+            timeout=timeout,
             max_retries=0,
+            **account,
         )
-    return openai.OpenAI(base_url=settings.base_url or OPENAI_URL, api_key=key, timeout=settings.timeout, max_retries=0)
+    return openai.OpenAI(
+        base_url=endpoint.base_url or OPENAI_URL, api_key=key, timeout=timeout, max_retries=0, **account
+    )
 
 
 def _request(

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from fnreg import safe_json
+
 from .errors import MalformedCompletion
 from .usage import Usage
 
@@ -25,11 +27,15 @@ class ToolCall:
         if not self.arguments.strip():
             return {}  # some servers send "" for a call without parameters
         try:
-            value = json.loads(self.arguments)
-        except ValueError as exc:
+            value = safe_json.loads(self.arguments)
+        except json.JSONDecodeError as exc:
             raise MalformedCompletion(
                 f"arguments of tool call {self.name!r} are not valid JSON ({exc.msg} at position {exc.pos}): "
                 f"{_clip(self.arguments)}"
+            ) from None
+        except ValueError as exc:  # nested too deeply, or a number too long to convert
+            raise MalformedCompletion(
+                f"arguments of tool call {self.name!r} are not usable JSON ({_clip(str(exc))}): {_clip(self.arguments)}"
             ) from None
         if not isinstance(value, dict):
             raise MalformedCompletion(

@@ -17,6 +17,11 @@ class LLMConfig(BaseModel):
     base_url: str | None = Field(None, description="OpenAI-compatible endpoint (default: OpenAI).")
     api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the API key.")
     api_version: str | None = Field(None, description="Azure OpenAI API version.")
+    organization: str | None = Field(None, description="OpenAI organisation id (else OPENAI_ORG_ID).")
+    project: str | None = Field(None, description="OpenAI project id (else OPENAI_PROJECT_ID).")
+    cache_namespace: str | None = Field(
+        None, description="Keeps this project's cached LLM answers apart from others' on the same endpoint."
+    )
     concurrency: int = Field(
         8, ge=1, description="LLM requests (and tasks) in flight at once.", json_schema_extra={"expects": "at least 1"}
     )
@@ -29,7 +34,7 @@ class LLMConfig(BaseModel):
     )
     prices: dict[str, list[float]] = Field(
         default_factory=dict,
-        description="USD per 1M prompt and completion tokens, per model.",
+        description="USD per 1M prompt and completion tokens, per model (over fnreg's built-in OpenAI prices).",
         json_schema_extra={"expects": 'a table of "model" = [prompt, completion] USD per 1M tokens'},
     )
     cache: bool = Field(True, description="Keep LLM responses in .fnreg/cache.sqlite.")

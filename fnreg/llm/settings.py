@@ -35,9 +35,18 @@ class LLMSettings:
         cache_path: SQLite response cache; None disables caching.
         record_path: JSONL cassette every exchange is appended to; None = no recording.
         replay_path: JSONL cassette to answer from; the network is never used.
-        prices: ``model -> (USD per 1M prompt tokens, USD per 1M completion tokens)``;
-            models not listed have an unknown cost.
+        prices: ``model -> (USD per 1M prompt tokens, USD per 1M completion tokens)``, over
+            fnreg's dated built-in prices of OpenAI's models (:mod:`fnreg.llm.prices`, used only
+            against OpenAI's own endpoint); other models have an unknown cost.
         api_version: Set for Azure OpenAI (uses ``AzureOpenAI`` with ``azure_endpoint=base_url``).
+        organization, project: OpenAI organisation and project ids, sent with each request.
+        cache_namespace: Keeps these answers apart in the cache from anyone else's on the same
+            endpoint (cached answers are keyed by endpoint, API version, organisation and project).
+
+    Endpoint fields left unset (``api_key``, ``base_url``, ``api_version``, ``organization``,
+    ``project``) are read by the client from the openai SDK's own environment variables
+    (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``...). Everything the CLI reads (``FNREG_*``
+    variables, ``[tool.fnreg]``) comes with :meth:`from_env`.
     """
 
     base_url: str | None = default(LLMConfig, "base_url")
@@ -54,6 +63,30 @@ class LLMSettings:
     replay_path: Path | None = None
     prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     api_version: str | None = default(LLMConfig, "api_version")
+    organization: str | None = default(LLMConfig, "organization")
+    project: str | None = default(LLMConfig, "project")
+    cache_namespace: str | None = default(LLMConfig, "cache_namespace")
+
+    @classmethod
+    def from_env(cls, root: str | os.PathLike[str] = ".", **overrides: Any) -> LLMSettings:
+        """Settings as ``fnreg`` commands make them in repository ``root``.
+
+        Precedence: non-None ``overrides`` > environment variables (``OPENAI_API_KEY`` or the
+        ``api_key_env`` named in ``[tool.fnreg]``, ``OPENAI_BASE_URL``, ``FNREG_MODEL``...) >
+        ``[tool.fnreg]`` of ``root/pyproject.toml`` > defaults. Answers are cached in
+        ``root/.fnreg/cache.sqlite`` unless ``[tool.fnreg] cache = false`` or ``cache_path`` is given.
+
+        >>> LLMSettings.from_env(".", model="gpt-4o-mini")  # doctest: +SKIP
+        """
+        cache = overrides.pop("cache_path", None) or Path(root) / ".fnreg" / "cache.sqlite"
+        return llm_settings(Path(root), cache_path=cache, **overrides)
+
+    def __repr__(self) -> str:  # never print the key
+        shown = ", ".join(
+            f"{f.name}={'***' if f.name == 'api_key' and self.api_key else repr(getattr(self, f.name))}"
+            for f in fields(self)
+        )
+        return f"LLMSettings({shown})"
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -76,8 +109,16 @@ class LLMSettings:
         return self.model
 
     def price_for(self, model: str) -> tuple[float, float] | None:
-        """USD per 1M (prompt, completion) tokens for ``model``, or None when unknown."""
-        return self.prices.get(model)
+        """USD per 1M (prompt, completion) tokens for ``model``, or None when unknown.
+
+        ``prices`` first, then fnreg's built-in prices when the endpoint is OpenAI's own.
+        """
+        if model in self.prices:
+            return self.prices[model]
+        from .endpoint import resolve_endpoint
+        from .prices import builtin_price
+
+        return builtin_price(model) if resolve_endpoint(self).is_openai else None
 
     def with_overrides(self, **overrides: Any) -> LLMSettings:
         """A copy with the non-None ``overrides`` applied."""
@@ -89,6 +130,9 @@ class LLMSettings:
 _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "OPENAI_BASE_URL": ("base_url", str),
     "OPENAI_API_VERSION": ("api_version", str),
+    "OPENAI_ORG_ID": ("organization", str),
+    "OPENAI_PROJECT_ID": ("project", str),
+    "FNREG_CACHE_NAMESPACE": ("cache_namespace", str),
     "FNREG_MODEL": ("model", str),
     "FNREG_OPTIMIZER_MODEL": ("optimizer_model", str),
     "FNREG_CONCURRENCY": ("concurrency", int),
@@ -103,8 +147,10 @@ def settings_from_env(*, api_key_env: str = default(LLMConfig, "api_key_env"), *
 
     Precedence: non-None overrides > environment > defaults. Reads ``OPENAI_BASE_URL``,
     the key from ``api_key_env`` (default ``OPENAI_API_KEY``), ``OPENAI_API_VERSION``,
-    ``FNREG_MODEL``, ``FNREG_OPTIMIZER_MODEL``, ``FNREG_CONCURRENCY``, ``FNREG_TIMEOUT``,
-    ``FNREG_MAX_RETRIES`` and ``FNREG_CACHE``. Empty variables count as unset.
+    ``OPENAI_ORG_ID``, ``OPENAI_PROJECT_ID``, ``FNREG_MODEL``, ``FNREG_OPTIMIZER_MODEL``,
+    ``FNREG_CONCURRENCY``, ``FNREG_TIMEOUT``, ``FNREG_MAX_RETRIES``, ``FNREG_CACHE`` and
+    ``FNREG_CACHE_NAMESPACE``. Empty variables count as unset. (``[tool.fnreg]`` too:
+    :meth:`LLMSettings.from_env`.)
     """
     known = {f.name for f in fields(LLMSettings)}
     unknown = sorted(set(overrides) - known)
@@ -142,6 +188,9 @@ _PROJECT_KEYS = (
     "optimizer_model",
     "base_url",
     "api_version",
+    "organization",
+    "project",
+    "cache_namespace",
     "concurrency",
     "timeout",
     "temperature",

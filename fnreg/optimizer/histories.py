@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fnreg import safe_json
 from fnreg.optimizer.inputs import Experience
 
 MESSAGE_CHARS = 1_500
@@ -118,7 +119,7 @@ class HistoryRenderer:
     def _arguments(self, raw: Any) -> str:
         """Arguments readable as code: multi-line strings as blocks, the rest as JSON."""
         try:
-            value = json.loads(raw) if isinstance(raw, str) else raw
+            value = safe_json.loads(raw) if isinstance(raw, str) else raw
         except ValueError:
             return self._clip(str(raw))
         if not isinstance(value, Mapping):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
+from fnreg import safe_json
 from fnreg.errors import ActionError
 
 ActionKind = Literal["add_function", "revise_function", "remove_function"]
@@ -136,14 +137,23 @@ def _decode_object(data: Any, *, what: str) -> Mapping[str, Any]:
         if not isinstance(value, str):
             break
         try:
-            value = json.loads(value)
+            value = safe_json.loads(value)
+        except safe_json.JSONTooDeep as exc:
+            raise ActionError(f"{what} is {exc}; send a flat JSON object") from None
         except json.JSONDecodeError as exc:
             if depth:  # valid JSON holding a string that is not JSON itself: say it is a string
                 break
             raise ActionError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        except ValueError as exc:  # e.g. a number with more digits than Python converts
+            raise ActionError(f"{what} is not valid JSON: {_first_line(str(exc))}") from None
     if not isinstance(value, Mapping):
         raise ActionError(f"{what} must be a JSON object, not {_json_kind(value)}")
     return value
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0][:200] if lines else "invalid value"
 
 
 def _json_kind(value: Any) -> str:

@@ -21,7 +21,7 @@ from fnreg.registry.derived import DerivedFunction
 from fnreg.sqlite_db import open_database
 
 #: Bump when derivation changes, so older entries are not served.
-VERSION = "3"  # 2: parameter descriptions from Google, NumPy and reST docstrings; 3: return types
+VERSION = "4"  # 2: docstring parameter descriptions; 3: return types; 4: too deeply nested modules refused
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS derived (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 #: Waiting longer than deriving again would take is pointless.

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import overload
 
-from fnreg.errors import GitError
+from fnreg.errors import GitError, HookRejected
 
 NOTES_REF = "fnreg"
 _FIELD = "%x1f"
@@ -65,7 +65,10 @@ def run_git(args: Sequence[str], *, cwd: Path, input: str | bytes | None = None,
     if proc.returncode != 0:
         stderr = proc.stderr.decode("utf-8", "replace") if binary else proc.stderr
         lines = [line for line in stderr.strip().splitlines() if line.strip()]
-        raise GitError(f"git {args[0]} failed: {lines[-1] if lines else f'exit status {proc.returncode}'}")
+        stdout = proc.stdout.decode("utf-8", "replace") if binary else proc.stdout
+        error = GitError(f"git {args[0]} failed: {lines[-1] if lines else f'exit status {proc.returncode}'}")
+        error.details = (stdout + stderr).strip() or None
+        raise error
     return proc.stdout if binary else proc.stdout.rstrip("\n")
 
 
@@ -413,18 +416,44 @@ class Git:
 
     # ------------------------------------------------------------------ writing
 
-    def commit_paths(self, paths: Sequence[str], message: str, *, new: Sequence[str] | None = None) -> str:
+    def commit_paths(
+        self, paths: Sequence[str], message: str, *, new: Sequence[str] | None = None, hooks: bool = False
+    ) -> str:
         """Commit exactly ``paths`` as they are in the working tree (new, changed or deleted).
 
-        ``new``: those not at HEAD, if the caller knows (saves reading the tree).
+        ``new``: those not at HEAD, if the caller knows (saves reading the tree). ``hooks``: run
+        the repository's commit hooks, as ``git commit`` does; a hook that fails is a
+        :class:`~fnreg.errors.HookRejected` carrying the hook's output.
         """
         # `commit --only` takes changed and deleted tracked files itself; only new ones need `add`.
         new = [path for path in paths if not self._in_head(path)] if new is None else list(new)
         if new:
             self.run("add", "--all", "--", *new)
-        self.run(*_QUIET_COMMIT, "--only", "--cleanup=verbatim", "-F", "-", "--", *paths, input=message)
+        # --no-verify unless asked: a run's own commits skip hooks (README: "fnreg apply" runs them).
+        command = _QUIET_COMMIT if not hooks else [a for a in _QUIET_COMMIT if a != "--no-verify"]
+        try:
+            self.run(*command, "--only", "--cleanup=verbatim", "-F", "-", "--", *paths, input=message)
+        except GitError as exc:
+            installed = self._commit_hooks() if hooks else []
+            if not installed:
+                raise
+            if new:  # leave the index as it was
+                self.run("reset", "--quiet", "--", *new)
+            raise HookRejected(
+                f"the repository's {' or '.join(installed)} hook rejected the commit (its output is above); "
+                "nothing was committed",
+                details=exc.details,
+            ) from None
         self._after_commit(paths)
         return self._new_head()
+
+    def _commit_hooks(self) -> list[str]:
+        """The commit hooks the repository has (``core.hooksPath`` respected)."""
+        folder = Path(self.run("rev-parse", "--git-path", "hooks"))
+        folder = folder if folder.is_absolute() else self.root / folder
+        return [
+            name for name in ("pre-commit", "prepare-commit-msg", "commit-msg") if os.access(folder / name, os.X_OK)
+        ]
 
     def _in_head(self, path: str) -> bool:
         try:

@@ -26,7 +26,36 @@ def is_generated_init(text: str | bytes | None) -> bool:
     return not text.strip() or text.lstrip().startswith(_MARKER_PREFIX)
 
 
-_UNAVAILABLE = '''
+_HEADER = '''
+"""Toolset `{toolset}`: functions learned by fnreg.
+
+Each function's module is imported when the function is first used (PEP 562), so importing
+one function runs no other module, and one whose package is missing fails only when called.
+"""
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING
+'''
+
+_MACHINERY = '''
+
+def __getattr__(name: str):
+    """Import the module of function `name` on first use and bind the function here."""
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        function = getattr(importlib.import_module(f".{name}", __name__), name)
+    except ImportError as error:
+        function = _unavailable(name, error)
+    globals()[name] = function
+    return function
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 def _unavailable(name: str, error: ImportError):
     """Stands in for a function whose module cannot be imported (a missing package)."""
@@ -36,31 +65,48 @@ def _unavailable(name: str, error: ImportError):
 
     function.__name__ = name
     return function
+
+
+class _Toolset(types.ModuleType):
+    def __setattr__(self, name: str, value: object) -> None:
+        # Importing `<toolset>.<name>` binds that module on this package: bind its function instead.
+        if name in __all__ and isinstance(value, types.ModuleType):
+            value = getattr(value, name, value)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Toolset
 '''
 
 
 def build_init(toolset: str, names: list[str] | set[str], *, mode: black.Mode | None = None) -> str:
-    """The generated ``__init__.py`` of a toolset: sorted re-exports and ``__all__``.
+    """The generated ``__init__.py`` of a toolset: ``__all__`` and a lazy import of each function.
 
-    Each import is guarded, so one function whose package is missing fails only when it is
-    called instead of breaking the whole toolset. Written directly in black's style rather
-    than through black: this file grows with the toolset and is rewritten on every action.
+    Importing the package runs no function module; ``from registry.math import solve`` imports
+    ``solve.py`` alone (PEP 562 ``__getattr__``). A function whose module cannot be imported (a
+    missing package) fails only when it is called. Written directly in black's style rather than
+    through black: this file grows with the toolset and is rewritten on every action.
     """
     if mode is None:
         import black
 
         mode = black.Mode()
     ordered = sorted(set(names))
-    lines = [INIT_MARKER, f'"""Toolset `{toolset}`: functions learned by fnreg."""', ""]
     if not ordered:
+        lines = [INIT_MARKER, f'"""Toolset `{toolset}`: functions learned by fnreg."""', ""]
         return "\n".join([*lines, "__all__: list[str] = []"]) + "\n"
-    parts = ["\n".join(lines) + "\n\n" + _unavailable_helper(mode)]
-    for name in ordered:
-        # `_error`, not `error`: a function may be called `error`, and `except ... as` unbinds its name.
-        block = f"try:\n    from .{name} import {name}\nexcept ImportError as _error:\n    {name} = _unavailable({py_literal(name)}, _error)\n"
-        parts.append(_black_if_long(block, mode))
-    parts.append(_all_assignment(ordered, mode))
-    return "\n".join(parts)
+    checking = "".join(_black_if_long(f"    from .{name} import {name}\n", mode) for name in ordered)
+    return "".join(
+        [
+            INIT_MARKER,
+            _HEADER.format(toolset=toolset),
+            "\nif TYPE_CHECKING:\n",
+            checking,
+            "\n",
+            _all_assignment(ordered, mode),
+            _machinery(mode),
+        ]
+    )
 
 
 def _all_assignment(names: list[str], mode: black.Mode) -> str:
@@ -81,14 +127,16 @@ def _black_if_long(code: str, mode: black.Mode) -> str:
         return code
     import black
 
-    return black.format_str(code, mode=mode)
+    indented = code.startswith("    ")
+    wrapped = black.format_str(f"if TYPE_CHECKING:\n{code}" if indented else code, mode=mode)
+    return wrapped.split("\n", 1)[1] if indented else wrapped
 
 
 @lru_cache(maxsize=8)
-def _unavailable_helper(mode: black.Mode) -> str:
+def _machinery(mode: black.Mode) -> str:
     import black
 
-    return black.format_str(_UNAVAILABLE.lstrip("\n"), mode=mode) + "\n"
+    return "\n\n" + black.format_str(_MACHINERY.lstrip("\n"), mode=mode)
 
 
 PACKAGE_INIT = '"""Toolsets learned by fnreg: one subpackage per agent."""\n'

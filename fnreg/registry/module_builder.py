@@ -29,13 +29,7 @@ from fnreg.errors import ActionError
 from fnreg.registry.actions import Action
 from fnreg.registry.init_module import INIT_MARKER, PACKAGE_INIT, build_init
 from fnreg.registry.literals import py_literal
-from fnreg.registry.policy import (
-    check_class,
-    check_def,
-    check_runs_on_import,
-    module_bindings,
-    module_level_statement,
-)
+from fnreg.registry.policy import ImportTimePolicy, module_bindings
 from fnreg.registry.schema import (
     DerivedFunction,
     SchemaError,
@@ -44,12 +38,8 @@ from fnreg.registry.schema import (
     clean_description,
     describe_function,
 )
-from fnreg.registry.signature import (
-    TYPING_NAMES,
-    check_signature_names,
-    docstring_literal,
-    fit_function,
-)
+from fnreg.registry.signature import TYPING_NAMES, check_signature_names, docstring_literal, fit_function
+from fnreg.registry.source_shape import SourceTooDeep, check_shape
 from fnreg.registry.syntax import is_docstring, is_import_line
 
 if TYPE_CHECKING:
@@ -72,6 +62,13 @@ class BuiltModule:
 def build_module(action: Action, *, mode: black.Mode | None = None) -> BuiltModule:
     """Build the formatted module for an add or revise action, or raise ``ActionError``."""
     where = f"{action.kind} {action.name}"
+    try:
+        return _build(action, mode, where)
+    except (RecursionError, MemoryError):  # the shape check makes this unreachable; never a traceback
+        raise ActionError(f"{where}: code is nested too deeply to build; split it into simpler statements") from None
+
+
+def _build(action: Action, mode: black.Mode | None, where: str) -> BuiltModule:
     module = _parse(action.code, where)
     parts = _split_top_level(module, action, where)
     effective = dict(action.parameters, properties=dict(action.parameters["properties"]))
@@ -88,9 +85,14 @@ def build_module(action: Action, *, mode: black.Mode | None = None) -> BuiltModu
 
 def _parse(code: str, where: str) -> cst.Module:
     try:
+        check_shape(code)  # before libcst: too much nesting crashes its parser (SIGSEGV)
         return cst.parse_module(code)
     except UnicodeError:  # an unpaired surrogate (``\\ud800`` in the JSON) cannot be encoded
         raise ActionError(f"{where}: code is not valid Unicode text (an unpaired surrogate?)") from None
+    except SourceTooDeep as exc:
+        raise ActionError(f"{where}: {exc}") from None
+    except SyntaxError as exc:
+        raise ActionError(f"{where}: code has a syntax error at line {exc.lineno}: {exc.msg}") from None
     except cst.ParserSyntaxError as exc:
         message = exc.message.splitlines()[0] if exc.message else "invalid syntax"
         raise ActionError(f"{where}: code has a syntax error at line {exc.raw_line}: {message}") from None
@@ -148,7 +150,7 @@ def _looks_like_body(module: cst.Module) -> bool:
 def _split_module(module: cst.Module, name: str, where: str) -> _Parts:
     parts = _Parts(imports=[], future=[], others=[], main=None, main_index=0)  # type: ignore[arg-type]
     public_defs: list[str] = []
-    bindings = module_bindings(module)
+    policy = ImportTimePolicy(module, name, where)
     for index, stmt in enumerate(module.body):
         if index == 0 and is_docstring(stmt):
             continue
@@ -158,7 +160,7 @@ def _split_module(module: cst.Module, name: str, where: str) -> _Parts:
             if stmt.asynchronous is not None:
                 raise ActionError(f"{where}: `async def {name}` is not supported; write a plain `def {name}`")
             # Its parameters are rewritten from the schema; the return annotation is kept as written.
-            check_runs_on_import(module, bindings, name, where, stmt.returns)
+            policy.check_return_annotation(stmt)
             parts.main, parts.main_index = stmt, len(parts.others)
         elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             kind = "class" if isinstance(stmt, cst.ClassDef) else "function"
@@ -167,12 +169,12 @@ def _split_module(module: cst.Module, name: str, where: str) -> _Parts:
             if not stmt.name.value.startswith("_"):
                 public_defs.append(f"{kind} `{stmt.name.value}`")
             if isinstance(stmt, cst.ClassDef):
-                check_class(module, stmt, bindings, name, where)
+                policy.check_class(stmt)
             else:
-                check_def(module, stmt, bindings, name, where)
+                policy.check_def(stmt)
             parts.others.append(stmt)
         else:
-            kept = module_level_statement(module, stmt, bindings, name, where)
+            kept = policy.statement(stmt)
             if kept is not None:
                 parts.others.append(kept)
     if parts.main is None:

@@ -8,10 +8,11 @@ Decisions:
 - **Distribution name**: ``<package>-<toolset>`` normalised (PEP 503: lowercase, runs of
   ``-_.`` become ``-``), e.g. ``registry-math``; ``name`` overrides it and is normalised the
   same way. One distribution per toolset, so toolsets install, upgrade and uninstall apart.
-- **Version**: ``0.0.0+g<12 hex digits of the commit>`` by default, a PEP 440 local version
-  that says which commit it holds (12 digits rather than git's variable abbreviation, so
-  the name never changes as the repository grows). Package indexes refuse local versions:
-  pass ``version`` to publish. Any version is checked and normalised (``1.0-1`` → ``1.0.post1``).
+- **Version**: ``0.0.<n>`` by default, where ``n`` counts the commits that changed the
+  toolset up to the ref: a public PEP 440 version (package indexes refuse local ones such as
+  ``0.0.0+g<commit>``) that grows with every change along a branch and stays the same for a
+  ref whose toolset did not change. The commit itself is in the summary. ``version``
+  overrides it; any version is checked and normalised (``1.0-1`` → ``1.0.post1``).
 - **Layout**: the top-level package is an implicit namespace package: the wheel holds no
   ``<package>/__init__.py``, so two toolset wheels install side by side and uninstalling
   one leaves the other importable. (A *regular* ``<package>`` on ``sys.path``, such as the
@@ -51,7 +52,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from fnreg.errors import FnregError
+from fnreg.errors import FnregError, InputError
 from fnreg.registry.config import black_mode
 from fnreg.registry.init_module import build_init
 from fnreg.registry.registry import Registry
@@ -83,7 +84,7 @@ def build_wheel(
     dist = distribution_name(registry.package, toolset, name)
     release = normalise_version(version) if version is not None else None
     commit = registry.git.resolve(ref)
-    release = release or default_version(commit)
+    release = release or default_version(registry, toolset, commit)
     functions, files = _toolset_files(registry, toolset, ref, commit)
     dist_info = f"{dist.replace('-', '_')}-{release}.dist-info"
     metadata = _metadata(dist, release, _summary(registry, toolset, commit), requires_dist(functions))
@@ -111,9 +112,10 @@ def distribution_name(package: str, toolset: str, name: str | None = None) -> st
     return canonicalize_name(raw)
 
 
-def default_version(commit: str) -> str:
-    """``0.0.0+g<first 12 hex digits of the commit>``: a PEP 440 local version naming the commit."""
-    return f"0.0.0+g{commit[:12]}"
+def default_version(registry: Registry, toolset: str, commit: str) -> str:
+    """``0.0.<n>``: ``n`` commits changed the toolset up to ``commit`` (a public PEP 440 version)."""
+    count = registry.git.run("rev-list", "--count", commit, "--", registry.toolset_path(toolset))
+    return f"0.0.{int(count or 0)}"
 
 
 def normalise_version(version: str) -> str:
@@ -121,7 +123,7 @@ def normalise_version(version: str) -> str:
     try:
         return str(Version(version))
     except InvalidVersion:
-        raise FnregError(f"version {version!r} is not a PEP 440 version; use e.g. 1.2.0 or 0.1.0+g1a2b3c") from None
+        raise InputError(f"version {version!r} is not a PEP 440 version; use e.g. 1.2.0 or 0.1.0") from None
 
 
 def requires_dist(functions: Toolset) -> list[str]:
@@ -163,7 +165,7 @@ def _toolset_files(registry: Registry, toolset: str, ref: str, commit: str) -> t
     files = {n: data for n, data in registry.git.read_dir(commit, base).items() if n.endswith(".py")}
     if not files:
         there = name_list(registry.toolsets(commit))
-        raise FnregError(f"no toolset {toolset!r} at {ref} ({base}/ has no modules there; toolsets: {there})")
+        raise InputError(f"no toolset {toolset!r} at {ref} ({base}/ has no modules there; toolsets: {there})")
     functions = load_toolset(toolset, files, base, commit)
     if functions.problems:
         path, problem = next(iter(functions.problems.items()))

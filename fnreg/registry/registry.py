@@ -73,7 +73,11 @@ class Registry:
     >>> registry.apply({"action": "remove_function", "name": "solve"}, toolset="math")  # doctest: +SKIP
     """
 
-    def __init__(self, path: str | os.PathLike[str] = ".", *, package: str | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] = ".", *, package: str | None = None, hooks: bool = True) -> None:
+        """``hooks``: commits run the repository's git hooks (pre-commit, commit-msg...) as any
+        ``git commit`` does; a hook that fails rejects the action. Training runs pass False.
+        """
+        self.hooks = hooks
         self.git = Git(path)
         self.root = self.git.root
         if package is None:
@@ -110,6 +114,13 @@ class Registry:
             return load_toolset(name, files, base, None, cache=self._derivation_cache())
         commit = self.git.resolve(ref)
         return load_toolset(name, self.git.read_dir(commit, base), base, commit, cache=self._derivation_cache())
+
+    def has_module(self, toolset: str, name: str, ref: str | None = None) -> bool:
+        """Whether toolset ``toolset`` has a module ``name.py`` at ``ref`` (None: the working tree), unread."""
+        base = self.toolset_path(toolset)
+        if ref is None:
+            return (self.root / base / f"{name}.py").is_file()
+        return f"{name}.py" in self.git.file_ids(self.git.resolve(ref), base)
 
     def state_dir(self, *, create: bool = True) -> Path:
         """``.fnreg/`` (worktrees, caches, locks) in the main working tree, also from a run's worktree.
@@ -258,7 +269,8 @@ class Registry:
         self._write(writes)
         new = [p for p, text in writes.items() if text is not None and p not in snapshot.blobs]
         try:
-            commit = self.git.commit_paths(list(writes), action_message(action, toolset, run=run, epoch=epoch), new=new)
+            message = action_message(action, toolset, run=run, epoch=epoch)
+            commit = self.git.commit_paths(list(writes), message, new=new, hooks=self.hooks)
         except GitError:
             self._restore(list(writes))
             raise
@@ -298,7 +310,11 @@ class Registry:
             None,
             [(RUN, run), (TOOLSET, toolset)],
         )
-        commit = self.git.commit_paths(list(stale), message)
+        try:
+            commit = self.git.commit_paths(list(stale), message, hooks=self.hooks)
+        except GitError:
+            self._restore(list(stale))
+            raise
         self._snapshots = {}
         return commit
 

@@ -22,6 +22,7 @@ import libcst as cst
 
 from fnreg.registry.derived import DerivedFunction, SchemaError
 from fnreg.registry.literals import py_literal
+from fnreg.registry.source_shape import SourceTooDeep, check_shape
 from fnreg.registry.syntax import NO_VALUE, literal_value
 
 __all__ = [
@@ -51,7 +52,14 @@ def derive_function(source: str, name: str) -> DerivedFunction:
     Raises ``SchemaError`` when the module has a syntax error or no top-level ``def name``.
     """
     try:
+        check_shape(source)  # before libcst: too much nesting crashes its parser (SIGSEGV)
         module = cst.parse_module(source)
+    except SourceTooDeep as exc:
+        raise SchemaError(str(exc)) from None
+    except SyntaxError as exc:
+        raise SchemaError(f"syntax error at line {exc.lineno}: {exc.msg}") from None
+    except UnicodeError:
+        raise SchemaError("the module is not valid Unicode text") from None
     except cst.ParserSyntaxError as exc:
         raise SchemaError(f"syntax error at line {exc.raw_line}: {exc.message}") from None
     except cst.CSTValidationError as exc:
@@ -203,8 +211,9 @@ def annotation_schema(node: cst.BaseExpression) -> dict[str, Any]:
         if not isinstance(text, str):
             raise SchemaError(f"unsupported annotation {_code(node)!r}")
         try:
+            check_shape(f"x: {text}\n")
             stmt = cst.parse_module(f"x: {text}\n").body[0]
-        except (cst.ParserSyntaxError, cst.CSTValidationError, IndexError):
+        except (SyntaxError, SourceTooDeep, UnicodeError, cst.ParserSyntaxError, cst.CSTValidationError, IndexError):
             raise SchemaError(f"unsupported annotation {_code(node)!r}") from None
         if not (isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.AnnAssign)):
             raise SchemaError(f"unsupported annotation {_code(node)!r}")

@@ -7,6 +7,7 @@ Nothing here imports learned code; every fact comes from
 from __future__ import annotations
 
 import copy
+import keyword
 import os
 import re
 import sys
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from fnreg.errors import FnregError
+from fnreg.errors import InputError
 from fnreg.registry.derive_cache import DerivationCache, cache_key
 from fnreg.registry.derived import DerivedFunction, SchemaError
 
@@ -86,7 +87,7 @@ class Toolset:
         try:
             return self.functions[name]
         except KeyError:
-            raise FnregError(
+            raise InputError(
                 f"no function {name!r} in toolset {self.name!r} (functions: {name_list(self.functions)})"
             ) from None
 
@@ -113,9 +114,15 @@ def name_list(names: Iterable[str], limit: int = 8) -> str:
 
 
 def check_toolset_name(name: str) -> None:
+    """Refuse a toolset name that is no importable package name (bad input: exit status 2)."""
     if not _TOOLSET_NAME.fullmatch(name or ""):
-        raise FnregError(
+        raise InputError(
             f"toolset name {name!r} is not allowed: use lowercase ASCII letters, digits and _ (e.g. 'math')"
+        )
+    if keyword.iskeyword(name):
+        raise InputError(
+            f"toolset name {name!r} is a Python keyword, so `from registry.{name} import ...` could never work; "
+            "choose another name"
         )
 
 

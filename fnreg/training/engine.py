@@ -489,7 +489,8 @@ class Trainer:
         assert best is not None
         val = f", val {percent(best.val_score)}" if best.val_score is not None else ""
         lines = [
-            f"best epoch {best.epoch} of run {self.run_id}: train {percent(best.score)} on {best.tasks} tasks{val}",
+            f"best epoch {best.epoch} of run {self.run_id}: train {percent(best.score)} on "
+            f"{best.tasks} task{'' if best.tasks == 1 else 's'}{val}",
             f"stopped: {reason.replace('_', ' ')} after epoch {state.epochs[-1].epoch}",
             f"protocol: {self.config.protocol} (ties {self.config.ties}, batch rule {self.config.batch_rule}"
             + ("" if self.config.rollback else ", no roll-back")
@@ -497,7 +498,10 @@ class Trainer:
             + f"; decided by {self._decided_by})",
         ]
         if state.test is not None:
-            lines.append(f"test: {percent(float(state.test.trailer(SCORE) or 0))} on {state.test.trailer(TASKS)} tasks")
+            tested = state.test.trailer(TASKS)
+            lines.append(
+                f"test: {percent(float(state.test.trailer(SCORE) or 0))} on {tested} task{'' if tested == '1' else 's'}"
+            )
         lines.append(f"usage: {self._recorded_usage(state)}")
         lines += ["", f"{STOP}: {reason}"]
         self.git.tag(self.workspace.tag, best.commit, "\n".join(lines) + "\n", force=True)

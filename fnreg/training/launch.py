@@ -3,7 +3,7 @@
 ::
 
     from fnreg.training import TrainConfig, prepare_run
-    trainer = prepare_run(".", "math-algebra", TrainConfig(epochs=5), llm=LLMSettings(model="gpt-4o-mini"))
+    trainer = prepare_run(".", "math-algebra", TrainConfig(epochs=5), llm=LLMSettings.from_env(".", model="gpt-4o-mini"))
     for event in trainer.run():
         print(event)
 """
@@ -18,10 +18,11 @@ from typing import Any
 
 from fnreg.agents import PYTHON_TOOL, AgentLimits
 from fnreg.config import default
-from fnreg.errors import FnregError
+from fnreg.errors import FnregError, InputError
 from fnreg.evaluation import TaskSetAdapter, load_task_set
 from fnreg.evaluation.tasks import TaskSet
 from fnreg.llm import LLMClient, LLMSettings, count_message_tokens
+from fnreg.llm.client import check_endpoint
 from fnreg.optimizer import AgentOptimizer
 from fnreg.optimizer.config import OptimizerConfig
 from fnreg.registry import Registry
@@ -93,7 +94,7 @@ def prepare_run(
     task: str | TaskSet,
     config: TrainConfig = TrainConfig(),
     *,
-    llm: LLMSettings,
+    llm: LLMSettings | None = None,
     options: RunOptions = RunOptions(),
     run: str | None = None,
     resume: str | None = None,
@@ -102,14 +103,22 @@ def prepare_run(
 ) -> Trainer:
     """A Trainer for a new run (``run`` names it) or for resuming one (``resume``).
 
-    Nothing is created until the trainer runs: a failing call leaves no branch behind.
+    ``llm``: the endpoint and models; by default what ``fnreg train`` would use here
+    (:meth:`LLMSettings.from_env <fnreg.llm.LLMSettings.from_env>`). Everything that can be
+    refused is checked first (the task set, the endpoint, prices for ``max_cost``) and nothing
+    is created until the trainer runs: a failing call leaves no branch, worktree or file behind.
     ``task``: a task set's name or path, or a loaded :class:`TaskSet` (e.g. with other sizes).
     ``remote``: where to fetch a run to resume that this clone does not have.
     """
     main = Registry(repo)
+    llm = llm if llm is not None else (client.settings if client is not None else LLMSettings.from_env(main.root))
     task_set = task if isinstance(task, TaskSet) else load_task_set(task, main.root)
     check_committed(main, task_set)
     main.check_generated_init(task_set.toolset)
+    if client is None:
+        check_settings(llm, config)
+    else:
+        check_prices(llm, config)
     main.state_dir()  # before the LLM client puts its cache there: .fnreg/ is ignored first
     if resume:
         workspace = Workspace.find(main, resume, remote=remote)
@@ -139,6 +148,27 @@ def prepare_run(
         update=options.update,
     )
     return Trainer(workspace, task_set, adapter, optimizer, config, usage=client.usage)
+
+
+def check_settings(llm: LLMSettings, config: TrainConfig) -> None:
+    """What a run needs of its LLM settings, checked before anything is created or spent."""
+    check_prices(llm, config)
+    if llm.replay_path is None:
+        check_endpoint(llm)
+
+
+def check_prices(llm: LLMSettings, config: TrainConfig) -> None:
+    """``max_cost`` needs a price for every model the run uses: refuse before anything is spent."""
+    if config.max_cost is None:
+        return
+    for role in ("agent", "optimizer"):
+        model = llm.model_for(role)
+        if llm.price_for(model) is None:
+            raise InputError(
+                f"--max-cost needs the price of the {role} model {model!r}, which fnreg does not know: add "
+                f'"{model}" = [<USD per 1M prompt tokens>, <USD per 1M completion tokens>] under '
+                "[tool.fnreg.prices] in pyproject.toml (built-in prices cover OpenAI's own endpoint only)"
+            )
 
 
 def check_committed(main: Registry, task_set: TaskSet) -> None:

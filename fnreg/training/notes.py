@@ -158,10 +158,10 @@ class EpochNote:
         """
         for line in [text, *text.splitlines()]:
             try:
-                data = json.loads(line)
+                data = json.loads(line)  # fnreg's own JSON: LLM text inside is strings, not structure
                 if isinstance(data, dict) and "results" in data:
                     return cls.from_json(data)
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, RecursionError):
                 continue
         return None
 

@@ -324,14 +324,14 @@ def render_markdown(report: Report, image: str | None = CURVE_FILE, task: str | 
     best = report.best
     lines = [f"## fnreg training run `{report.run}` — toolset `{report.toolset}`", ""]
     if best is not None:
-        summary = f"Best: epoch {best.epoch}, train accuracy **{percent(best.score)}** on {best.tasks} tasks"
+        summary = f"Best: epoch {best.epoch}, train accuracy **{percent(best.score)}** on {_tasks(best.tasks)}"
         if best.val_score is not None:
             summary += f", validation accuracy **{percent(best.val_score)}**"
         interval = report.test_interval
         if interval is not None:
             summary += (
                 f"; test accuracy **{percent(interval.value)}** [{percent(interval.low)}, {percent(interval.high)}] "
-                f"on {report.test_tasks} tasks (95% Wilson interval)"
+                f"on {_tasks(report.test_tasks)} (95% Wilson interval)"
             )
         lines += [summary + ".", ""]
     settings = _settings_text(report.settings)
@@ -471,3 +471,7 @@ def write_report(
     body = output / PULL_REQUEST_FILE
     body.write_text(render_markdown(report, image=None, task=task), encoding="utf-8")
     return {"report": page, "image": image, "pull_request": body, "data": report}
+
+
+def _tasks(count: object) -> str:
+    return f"{count} task{'' if str(count) == '1' else 's'}"

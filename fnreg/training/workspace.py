@@ -2,6 +2,13 @@
 
 The user's working tree, index and current branch are never touched: every write of a run
 happens in ``.fnreg/worktrees/<run-id>`` (gitignored), on the run's branch.
+
+A run's commits skip the repository's git hooks (``git commit --no-verify``), by decision:
+fnreg validates every action before it commits it (syntax, schema, the import-time policy,
+black), the commits land on the run's own branch and never on the user's, and a hook that
+reformats or rejects learned code mid-run would make the committed code differ from what was
+evaluated. The hooks run where the user's own commits run them: ``fnreg apply`` and
+``fnreg sync`` in the checkout, and CI on the run's pull request.
 """
 
 from __future__ import annotations
@@ -65,7 +72,7 @@ class Workspace:
         return self.main.state_dir(create=False) / "runs" / self.run
 
     def registry(self) -> Registry:
-        return Registry(self.path, package=self.main.package)
+        return Registry(self.path, package=self.main.package, hooks=False)  # see the module docstring
 
     def git(self) -> Git:
         return Git(self.path)

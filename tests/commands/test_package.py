@@ -106,10 +106,11 @@ def test_wheel_of_an_old_ref_holds_the_old_toolset_and_is_reproducible(repo: Pat
     first = package(repo, "--toolset", "math", "--ref", "HEAD~1", "--output", "out1")
     second = build_wheel(Registry(repo), "math", "HEAD~1", repo / "out2")  # the library, in-process
     old = git(repo, "rev-parse", "HEAD~1")
-    assert first.name == f"registry_math-0.0.0+g{old[:12]}-py3-none-any.whl"
+    # Two commits changed registry/math up to HEAD~1: a public version, as package indexes want.
+    assert first.name == "registry_math-0.0.2-py3-none-any.whl"
     assert first.read_bytes() == second.read_bytes()
 
-    dist_info = f"registry_math-0.0.0+g{old[:12]}.dist-info"
+    dist_info = "registry_math-0.0.2.dist-info"
     assert check_record(first) == [
         "registry/math/__init__.py",
         "registry/math/_shared.py",
@@ -125,18 +126,20 @@ def test_wheel_of_an_old_ref_holds_the_old_toolset_and_is_reproducible(repo: Pat
         assert {(i.date_time, i.external_attr >> 16) for i in archive.infolist()} == {((1980, 1, 1, 0, 0, 0), 0o100644)}
         metadata = archive.read(f"{dist_info}/METADATA").decode().splitlines()
         wheel = archive.read(f"{dist_info}/WHEEL").decode().splitlines()
-    assert metadata[:3] == ["Metadata-Version: 2.1", "Name: registry-math", f"Version: 0.0.0+g{old[:12]}"]
-    assert metadata[3].startswith("Summary: ") and "Requires-Python: >=3.11" in metadata
+    assert metadata[:3] == ["Metadata-Version: 2.1", "Name: registry-math", "Version: 0.0.2"]
+    assert metadata[3].startswith("Summary: ") and old[:12] in metadata[3] and "Requires-Python: >=3.11" in metadata
     assert [line for line in metadata if line.startswith("Requires-Dist")] == ["Requires-Dist: sympy"]
     assert {"Root-Is-Purelib: true", "Tag: py3-none-any"} <= set(wheel)
 
+    assert build_wheel(Registry(repo), "math", "HEAD", repo / "out3").name == "registry_math-0.0.3-py3-none-any.whl"
+    assert build_wheel(Registry(repo), "text", "HEAD", repo / "out3").name == "registry_text-0.0.1-py3-none-any.whl"
     newer = build_wheel(Registry(repo), "math", "HEAD", repo / "out1", version="1.0-1")
     assert newer.name == "registry_math-1.0.post1-py3-none-any.whl"  # normalised per PEP 440
 
 
 def test_default_output_and_name(repo: Path):
     wheel = package(repo, "-t", "text", "--ref", "main", "--name", "My.Text_Tools")
-    assert wheel.parent == repo / "dist" and wheel.name.startswith("my_text_tools-0.0.0+g")
+    assert wheel.parent == repo / "dist" and wheel.name == "my_text_tools-0.0.1-py3-none-any.whl"
     with zipfile.ZipFile(wheel) as archive:
         assert "registry/text/shout.py" in archive.namelist()
         metadata = archive.read(wheel.name.removesuffix("-py3-none-any.whl") + ".dist-info/METADATA").decode()

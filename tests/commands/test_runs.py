@@ -61,7 +61,7 @@ def test_runs_lists_finished_pushed_and_killed_runs_and_prune_tidies_up(project:
 
     table = fnreg(repo, "runs")
     assert "done " in table.stdout and "all epochs" in table.stdout and "100.0%" in table.stdout
-    assert "1 leftover worktree(s): `fnreg runs --prune` removes them" in table.stdout
+    assert "1 leftover worktree: `fnreg runs --prune` removes it" in table.stdout
 
     pruned = fnreg(repo, "runs", "--prune")
     assert "removed worktree .fnreg/worktrees/killed" in pruned.stdout

@@ -14,7 +14,7 @@ Append a :class:`Case` to ``CASES`` (ids must be unique; the tests pick it up by
 
     Case("my-case", "code", "what the model did", "add_function", args(code="return x +"), error="syntax error"),
 
-- ``category``: one of json, fields, names, code, accepted, side-effect, schema, packages,
+- ``category``: one of json, fields, names, code, nesting, accepted, side-effect, schema, packages,
   lifecycle (``side_effect(id, description, statement)`` builds a side-effect case).
 
 - ``raw``: the arguments string. ``args(**fields)`` gives the JSON of a valid ``square`` action
@@ -118,6 +118,8 @@ NOT_JSON = "is not valid JSON"
 BAD_NAME = "is not allowed: use lowercase ASCII snake_case"
 SHADOWS = "shadows a Python builtin or module"
 NOT_PACKAGE = "is not a package requirement"
+TOO_DEEP = "code is nested more than 100 levels deep"
+MAIN_GUARD = "`if __name__ ...` blocks are not allowed"
 WRITE = f'open("{MARKER}", "w").write("ran")'
 
 CASES: list[Case] = [
@@ -656,6 +658,111 @@ CASES: list[Case] = [
         args(code=module("int = 3")),
         error="binds `int`",
     ),
+    # ------------------------------------------------------------------ nesting (libcst crashed, SIGSEGV)
+    Case(
+        "nested-parentheses",
+        "nesting",
+        "3,000 nested parentheses (SIGSEGV inside libcst)",
+        "add_function",
+        args(code=SQUARE_CODE.replace("x * x", "(" * 3000 + "x" + ")" * 3000)),
+        error=TOO_DEEP,
+    ),
+    Case(
+        "nested-lists",
+        "nesting",
+        "1,000 nested list brackets",
+        "add_function",
+        args(code="return " + "[" * 1000 + "x" + "]" * 1000),
+        error=TOO_DEEP,
+    ),
+    Case(
+        "operator-chain",
+        "nesting",
+        "an operator chain of 5,000 terms (RecursionError in the module builder)",
+        "add_function",
+        args(code="y = 1" + " + 1" * 5000 + "\nreturn x * y"),
+        error=TOO_DEEP,
+    ),
+    Case(
+        "boolean-chain",
+        "nesting",
+        "`x and x and ...`: flat for ast, one level per term for libcst",
+        "add_function",
+        args(code="return x" + " and x" * 4000),
+        error=TOO_DEEP,
+    ),
+    Case(
+        "not-chain",
+        "nesting",
+        "`not not not ... x`, 15,000 deep",
+        "add_function",
+        args(code="return " + "not " * 15000 + "x"),
+        error=TOO_DEEP,
+    ),
+    Case(
+        "implicit-string-concatenation",
+        "nesting",
+        "3,000 implicitly concatenated strings",
+        "add_function",
+        args(code="return len(" + '"a" ' * 3000 + ")"),
+        error=TOO_DEEP,
+    ),
+    Case(
+        "dotted-import",
+        "nesting",
+        "an import of a 3,000-part dotted name",
+        "add_function",
+        args(code="import os" + ".path" * 3000 + "\nreturn x"),
+        error=TOO_DEEP,
+    ),
+    Case(
+        "elif-chain",
+        "nesting",
+        "3,000 elif branches",
+        "add_function",
+        args(code="if x == 0:\n    return 0\n" + "elif x == 1:\n    return 1\n" * 3000 + "return x * x"),
+        error=TOO_DEEP,
+    ),
+    Case(
+        "deep-json-action",
+        "nesting",
+        "the whole tool call nested 5,000 arrays deep (RecursionError in parse_action)",
+        "add_function",
+        "[" * 5000 + "]" * 5000,
+        error="the action is nested more than 100 levels deep",
+    ),
+    Case(
+        "deep-json-arguments",
+        "nesting",
+        "`arguments` holding JSON nested 5,000 deep",
+        "add_function",
+        args(arguments="[" * 5000 + "]" * 5000),
+        error="`arguments` is nested more than 100 levels deep",
+    ),
+    Case(
+        "deep-json-arguments-object",
+        "nesting",
+        "`arguments` as a JSON object nested 5,000 deep inside the call",
+        "add_function",
+        args(arguments="@DEEP@").replace('"@DEEP@"', '{"x": ' * 5000 + "1" + "}" * 5000),
+        error="the action is nested more than 100 levels deep",
+    ),
+    Case(
+        "huge-number",
+        "nesting",
+        "a 5,000-digit number, beyond Python's integer-string limit (ValueError, not a JSON error)",
+        "add_function",
+        args()[:-1] + ', "reason": ' + "7" * 5000 + "}",
+        error="the action is not valid JSON",
+    ),
+    Case(
+        "moderate-nesting",
+        "nesting",
+        "nesting well inside the limit (30 levels) is fine",
+        "add_function",
+        args(code="return " + "[" * 30 + "x" + "]" * 30 + "[0]" * 30 + " * x"),
+        schema=SQUARE_SCHEMA,
+    ),
     # ------------------------------------------------------------------ accepted and normalised
     Case(
         "body-only",
@@ -703,15 +810,6 @@ CASES: list[Case] = [
         absent=("\ufeff",),
     ),
     Case(
-        "main-guard",
-        "accepted",
-        "an `if __name__ == '__main__':` demo block is kept: it never runs on import",
-        "add_function",
-        args(code=SQUARE_CODE + f'\n\nif __name__ == "__main__":\n    {WRITE}\n'),
-        schema=SQUARE_SCHEMA,
-        contains=('if __name__ == "__main__":',),
-    ),
-    Case(
         "side-effect-in-body",
         "accepted",
         "a file write inside the function runs only when called",
@@ -750,6 +848,40 @@ CASES: list[Case] = [
         ),
         schema=SQUARE_SCHEMA,
         contains=("_DIGITS = re.compile(", "@functools.lru_cache(maxsize=None)", "@dataclass(frozen=True)"),
+    ),
+    Case(
+        "inert-constants-and-types",
+        "accepted",
+        "constants computed from literals, type aliases, generic annotations and a dataclass field",
+        "add_function",
+        args(
+            code=(
+                "import dataclasses\nimport typing\nfrom typing import Optional\n\n"
+                '_SECONDS = 60 * 60\n_RULE = "-" * 20\n_NUMBER = int | float\n_SIZES = (1, 2, 3)\n\n\n'
+                "@dataclasses.dataclass\nclass _Box:\n    items: list[int] = dataclasses.field(default_factory=list)\n"
+                "    label: typing.Optional[str] = None\n\n\n"
+                "def _scale(value: Optional[int] = None, factor: _NUMBER = 2) -> int:\n    return (value or 0) * factor\n\n\n"
+                + SQUARE_CODE.replace("return x * x", "return _scale(x, x) + len(_Box().items) * _SECONDS")
+            )
+        ),
+        schema=SQUARE_SCHEMA,
+        contains=("_SECONDS = 60 * 60", "_NUMBER = int | float"),
+    ),
+    Case(
+        "inert-enum",
+        "accepted",
+        "an Enum with members, an ordinary method and an `__init__` that only stores its arguments",
+        "add_function",
+        args(
+            code=(
+                'import enum\n\n\nclass _Unit(enum.Enum):\n    METRE = (1.0, "m")\n    FOOT = (0.3048, "ft")\n\n'
+                "    def __init__(self, factor, symbol):\n        self.factor = factor\n        self.symbol = symbol\n\n"
+                "    def convert(self, value):\n        return value * self.factor\n\n\n"
+                + SQUARE_CODE.replace("return x * x", "return int(_Unit.METRE.convert(x)) * x")
+            )
+        ),
+        schema=SQUARE_SCHEMA,
+        contains=("class _Unit(enum.Enum):",),
     ),
     Case(
         "future-import",
@@ -884,14 +1016,140 @@ CASES: list[Case] = [
         f"try:\n    import json\nexcept ImportError:\n    pass\nelse:\n    {WRITE}",
     ),
     side_effect(
+        "main-guard",
+        "an `if __name__ == '__main__':` block: refused, since `__name__` can be rebound",
+        f'if __name__ == "__main__":\n    {WRITE}',
+        error=MAIN_GUARD,
+    ),
+    side_effect(
+        "rebound-name-then-main-guard",
+        "`__name__ = '__main__'`, then a main guard (accepted before, and the block ran on import)",
+        f'__name__ = "__main__"\n\nif __name__ == "__main__":\n    {WRITE}',
+        error="assigning `__name__` at module level",
+    ),
+    Case(
+        "main-guard-after-code",
+        "side-effect",
+        "a demo block after the function, as scripts end (accepted before)",
+        "add_function",
+        args(code=SQUARE_CODE + f'\n\nif __name__ == "__main__":\n    {WRITE}\n'),
+        error=MAIN_GUARD,
+    ),
+    side_effect("dunder-spec", "assigning `__spec__`", "__spec__ = None", error="assigning `__spec__` at module level"),
+    side_effect(
+        "module-getattr",
+        "a module-level `__getattr__`, which the old generated __init__ triggered (PEP 562)",
+        f"def __getattr__(name):\n    {WRITE}\n    raise AttributeError(name)",
+        error="a module-level `def __getattr__` is called by Python itself",
+    ),
+    side_effect(
+        "module-dir",
+        "a module-level `__dir__`",
+        f"def __dir__():\n    {WRITE}\n    return []",
+        error="a module-level `def __dir__` is called by Python itself",
+    ),
+    side_effect(
+        "enum-init",
+        "an Enum whose `__init__` runs code when its members are created, at import",
+        f"import enum\n\n\nclass _Color(enum.Enum):\n    RED = 1\n\n    def __init__(self, value):\n        {WRITE}",
+        error="`__init__` of enum `_Color` would run while the module is imported",
+    ),
+    side_effect(
+        "enum-new",
+        "an Enum whose `__new__` runs code when its members are created",
+        "import enum\n\n\nclass _Color(enum.Enum):\n    def __new__(cls, value):\n        "
+        f"{WRITE}\n        member = object.__new__(cls)\n        member._value_ = value\n        return member\n\n"
+        "    RED = 1",
+        error="`__new__` of enum `_Color` would run",
+    ),
+    side_effect(
+        "enum-mixin-init",
+        "an Enum whose mixin, a class of the module, has the `__init__`",
+        f"import enum\n\n\nclass _Mixin:\n    def __init__(self, *args):\n        {WRITE}\n\n\n"
+        "class _Color(_Mixin, enum.Enum):\n    RED = 1",
+        error="`__init__` of `_Mixin` (a base of enum `_Color`) would run",
+    ),
+    side_effect(
+        "enum-generate-next-value",
+        "`_generate_next_value_`, which `auto()` calls at class creation",
+        "from enum import Enum, auto\n\n\nclass _Color(Enum):\n    def _generate_next_value_(name, start, count, last):\n"
+        f"        {WRITE}\n        return count\n\n    RED = auto()",
+        error="`_generate_next_value_` of enum `_Color`",
+    ),
+    side_effect(
+        "enum-init-not-only-storing",
+        "an Enum `__init__` that stores the result of a call",
+        f"import enum\n\n\nclass _Color(enum.Enum):\n    RED = 1\n\n    def __init__(self, value):\n"
+        f"        self.ran = open('{MARKER}', 'w')",
+        error="`__init__` of enum `_Color`",
+    ),
+    side_effect(
+        "ctypes-subscript",
+        "a subscript that loads a C library (`LibraryLoader.__getitem__`)",
+        'import ctypes\n\n_LIBC = ctypes.cdll["libc.so.6"]',
+    ),
+    side_effect(
+        "ctypes-attribute",
+        "an attribute that loads a C library (`LibraryLoader.__getattr__`)",
+        "import ctypes\n\n_LIBC = ctypes.cdll.libc",
+    ),
+    side_effect(
+        "ctypes-subscript-default",
+        "a C library loaded in a helper's default value",
+        'import ctypes\n\n\ndef _helper(lib=ctypes.cdll["libc.so.6"]):\n    return lib',
+    ),
+    side_effect(
+        "ctypes-subscript-annotation",
+        "a C library loaded in a module-level annotation",
+        'import ctypes\n\n_N: ctypes.cdll["libc.so.6"] = 1',
+    ),
+    side_effect(
+        "ctypes-subscript-class-body",
+        "a C library loaded in a class body",
+        'import ctypes\n\n\nclass _Holder:\n    lib = ctypes.cdll["libc.so.6"]',
+    ),
+    side_effect(
+        "ctypes-structure-base",
+        "a base class whose metaclass runs C code at class creation",
+        'import ctypes\n\n\nclass _Pair(ctypes.Structure):\n    _fields_ = [("a", ctypes.c_int)]',
+        error="base class `ctypes.Structure` could run code on import",
+    ),
+    side_effect(
+        "third-party-metaclass",
+        "a metaclass from an import",
+        "import ctypes\n\n\nclass _Pair(metaclass=type(ctypes.Structure)):\n    pass",
+    ),
+    side_effect(
+        "huge-power-constant",
+        "`10 ** 10 ** 10` at module level: Python would compute it on every import",
+        "_BIG = 10**10**10",
+    ),
+    side_effect(
+        "huge-string-constant",
+        "a constant of a billion characters",
+        '_PAD = "x" * 10**9',
+    ),
+    side_effect(
+        "f-string-constant",
+        "an f-string calls `__format__` on import",
+        'import os\n\n_HOME = f"{os.environ}"',
+    ),
+    side_effect(
+        "type-checking-block",
+        "an `if TYPE_CHECKING:` block (an `if` is refused whatever it tests)",
+        f"from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    {WRITE}",
+    ),
+    side_effect(
         "module-name-guard",
         "`if __name__ == <module name>` runs on import",
         f'if __name__ == "registry.math.square":\n    {WRITE}',
+        error=MAIN_GUARD,
     ),
     side_effect(
         "main-guard-else",
         "a __main__ guard whose else runs on import",
         f'if __name__ == "__main__":\n    pass\nelse:\n    {WRITE}',
+        error=MAIN_GUARD,
     ),
     Case(
         "return-annotation-call",

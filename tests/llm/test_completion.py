@@ -58,7 +58,14 @@ def test_message_round_trips_into_the_next_request(serve, connect) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "why"),
-    [('{"a": 1', "not valid JSON"), ("[1, 2]", "must be a JSON object, got list"), ('"x"', "got str")],
+    [
+        ('{"a": 1', "not valid JSON"),
+        ("[1, 2]", "must be a JSON object, got list"),
+        ('"x"', "got str"),
+        ('{"a": ' + "[" * 5000 + "]" * 5000 + "}", "nested more than 100 levels deep"),
+        ('{"a": ' + "1" * 5000 + "}", "not usable JSON"),
+    ],
+    ids=["truncated", "array", "string", "nested-5000-deep", "huge-number"],
 )
 def test_invalid_arguments_raise_on_parse(serve, connect, raw: str, why: str) -> None:
     server = serve(script=[Message(tool_calls=[FunctionCall("add", raw)])])

@@ -80,7 +80,20 @@ def test_stopped_server_is_unavailable(serve, connect) -> None:
         client.complete(USER)
 
 
-@pytest.mark.parametrize("fault", [Fault(malformed=True), Fault(body="{not json"), Fault(body='{"choices": [{}]}')])
+DEEP_BODY = '{"choices": ' + "[" * 20_000 + "]" * 20_000 + "}"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(malformed=True),
+        Fault(body="{not json"),
+        Fault(body='{"choices": [{}]}'),
+        Fault(body=DEEP_BODY),  # used to raise RecursionError out of the client
+        Fault(body='{"choices": [], "n": ' + "9" * 5000 + "}"),  # past Python's integer-string limit
+    ],
+    ids=["no-choices", "not-json", "no-message", "nested-20000-deep", "huge-number"],
+)
 def test_malformed_bodies_are_retried_then_reported(serve, connect, fault: Fault) -> None:
     server = serve(lambda request: fault)
     with pytest.raises(MalformedCompletion) as error:
@@ -91,6 +104,11 @@ def test_malformed_bodies_are_retried_then_reported(serve, connect, fault: Fault
 
 def test_malformed_once_then_fine(serve, connect) -> None:
     server = serve(script=[Fault(body="<html>bad gateway</html>"), "ok"])
+    assert connect(server).complete(USER).content == "ok"
+
+
+def test_a_deeply_nested_body_then_a_good_one(serve, connect) -> None:
+    server = serve(script=[Fault(body=DEEP_BODY), "ok"])
     assert connect(server).complete(USER).content == "ok"
 
 

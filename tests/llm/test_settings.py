@@ -21,6 +21,9 @@ ENV = (
     "FNREG_TIMEOUT",
     "FNREG_MAX_RETRIES",
     "FNREG_CACHE",
+    "FNREG_CACHE_NAMESPACE",
+    "OPENAI_ORG_ID",
+    "OPENAI_PROJECT_ID",
     "MY_KEY",
 )
 
@@ -81,3 +84,27 @@ def test_azure_client_reaches_the_deployment_url(serve) -> None:
     with LLMClient(settings) as client:
         assert client.complete(USER).content == "echo: What is 2 + 2?"
     assert server.paths == ["/openai/deployments/my-deployment/chat/completions"]
+
+
+def test_from_env_layers_like_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.fnreg]\nmodel = "project-model"\ntimeout = 9.0\napi_key_env = "MY_KEY"\ncache_namespace = "team"\n'
+    )
+    monkeypatch.setenv("MY_KEY", "from-my-key")
+    monkeypatch.setenv("FNREG_TIMEOUT", "7")
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-1")
+    settings = LLMSettings.from_env(tmp_path, max_retries=1)
+    assert (settings.model, settings.timeout, settings.max_retries) == ("project-model", 7.0, 1)
+    assert (settings.api_key, settings.organization, settings.cache_namespace) == ("from-my-key", "org-1", "team")
+    assert settings.cache_path == tmp_path / ".fnreg" / "cache.sqlite"
+    assert "from-my-key" not in repr(settings) and "api_key=***" in repr(settings)
+
+
+def test_a_bare_settings_object_reaches_the_exported_endpoint(serve, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the openai SDK does: LLMSettings(model=...) with OPENAI_API_KEY and OPENAI_BASE_URL exported."""
+    server = serve(api_key="sk-exported")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-exported")
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    with LLMClient(LLMSettings(model="gpt-4o-mini")) as client:
+        assert client.complete(USER).content == "echo: What is 2 + 2?"
+        assert client.endpoint == server.base_url

@@ -78,7 +78,7 @@ def test_black_mode_of_the_repository_is_used() -> None:
         ("async def count_words(text, limit=1):\n    return 1\n", "`async def count_words` is not supported"),
         ("class count_words:\n    pass\n", "`count_words` is a class"),
         ("def count_words(text, limit=1):\n    ...\n", "has no implementation"),
-        ('x = "a" b"b"\nreturn x', "code has a syntax error: Cannot concatenate string and bytes."),
+        ('x = "a" b"b"\nreturn x', "code has a syntax error at line 1: cannot mix bytes and nonbytes literals"),
         ("return (", "code has a syntax error at line"),
         ("import os", "code has only imports and defines nothing callable"),
         ("def helper():\n    return 1\n", "no `def count_words`"),

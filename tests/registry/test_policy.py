@@ -6,20 +6,14 @@ import libcst as cst
 import pytest
 
 from fnreg.errors import ActionError
-from fnreg.registry.policy import (
-    check_class,
-    check_def,
-    check_runs_on_import,
-    module_bindings,
-    module_level_statement,
-)
+from fnreg.registry.policy import ImportTimePolicy, module_bindings
 
 WHERE = "add_function f"
 
 
-def statement(code: str) -> tuple[cst.Module, cst.CSTNode]:
+def statement(code: str) -> tuple[ImportTimePolicy, cst.CSTNode]:
     module = cst.parse_module(code)
-    return module, module.body[-1]
+    return ImportTimePolicy(module, "f", WHERE), module.body[-1]
 
 
 def test_bindings_follow_imports_and_give_up_on_star_imports() -> None:
@@ -37,44 +31,48 @@ def test_bindings_follow_imports_and_give_up_on_star_imports() -> None:
         "from decimal import Decimal\nSCALE = Decimal('0.01')",
         "LIMITS = frozenset({1, 2})",
         "__all__ = ['f']",
-        "if __name__ == '__main__':\n    print(f())",
         "try:\n    import numpy\nexcept ImportError:\n    pass",
     ],
 )
 def test_harmless_module_level_statements_are_kept(code: str) -> None:
-    module, stmt = statement(code)
-    module_level_statement(module, stmt, module_bindings(module), "f", WHERE)
+    policy, stmt = statement(code)
+    policy.statement(stmt)
 
 
 @pytest.mark.parametrize(
     ("code", "error"),
     [
         ("print('hi')", "module-level statement `print('hi')` would run on import; move it inside `f`"),
-        ("CONFIG = load()", "module-level statement `CONFIG = load()` would run on import"),
+        ("CONFIG = load()", "`load()` would run on import; move it inside `f`"),
         ("PATTERN = re.compile('a')", "would run on import"),  # `re` is not imported: not the safe re.compile
         ("f = lambda: 1", "`f` is assigned (a lambda?); write it as `def f(...)`"),
         ("for i in range(3):\n    pass", "module-level statement `for i in range(3):` would run on import"),
         ("try:\n    import numpy\nexcept ImportError:\n    numpy = None", "module-level statement `try:` would run"),
+        ("if __name__ == '__main__':\n    print(f())", "`if __name__ ...` blocks are not allowed at module level"),
+        ("__name__ = '__main__'", "assigning `__name__` at module level"),
     ],
 )
 def test_code_that_would_run_on_import_is_refused(code: str, error: str) -> None:
-    module, stmt = statement(code)
+    policy, stmt = statement(code)
     with pytest.raises(ActionError) as excinfo:
-        module_level_statement(module, stmt, module_bindings(module), "f", WHERE)
+        policy.statement(stmt)
     assert error in str(excinfo.value)
 
 
 def test_helpers_may_use_inert_decorators_and_literal_defaults() -> None:
-    module, func = statement(
+    policy, func = statement(
         "import functools\n@functools.lru_cache(maxsize=8)\ndef _h(x=3, *, y: int = 2):\n    return x\n"
     )
-    check_def(module, func, module_bindings(module), "f", WHERE)
-    module, func = statement("def _h(x=open('/etc/passwd')):\n    return x\n")
+    policy.check_def(func)
+    policy, func = statement("def _h(x=open('/etc/passwd')):\n    return x\n")
     with pytest.raises(ActionError, match="`open\\('/etc/passwd'\\)` would run on import"):
-        check_def(module, func, module_bindings(module), "f", WHERE)
-    module, func = statement("@register\ndef _h():\n    return 1\n")
+        policy.check_def(func)
+    policy, func = statement("@register\ndef _h():\n    return 1\n")
     with pytest.raises(ActionError, match="decorator `@register` would run on import"):
-        check_def(module, func, module_bindings(module), "f", WHERE)
+        policy.check_def(func)
+    policy, func = statement("def __getattr__(name):\n    return name\n")
+    with pytest.raises(ActionError, match="module-level `def __getattr__` is called by Python itself"):
+        policy.check_def(func)
 
 
 @pytest.mark.parametrize(
@@ -90,22 +88,21 @@ def test_helpers_may_use_inert_decorators_and_literal_defaults() -> None:
     ],
 )
 def test_class_bodies_run_on_import_and_are_checked(code: str, error: str) -> None:
-    module, cls = statement(code)
+    policy, cls = statement(code)
     with pytest.raises(ActionError) as excinfo:
-        check_class(module, cls, module_bindings(module), "f", WHERE)
+        policy.check_class(cls)
     assert error in str(excinfo.value)
 
 
 def test_a_dataclass_helper_with_constants_is_fine() -> None:
-    module, cls = statement(
+    policy, cls = statement(
         "from dataclasses import dataclass\n@dataclass\nclass _Point:\n    x: int = 0\n    y: int = 0\n"
     )
-    check_class(module, cls, module_bindings(module), "f", WHERE)
+    policy.check_class(cls)
 
 
 def test_lambda_bodies_run_later_but_their_defaults_now() -> None:
-    module, stmt = statement("KEY = lambda item, d=len([]): item[0]")
-    bindings = module_bindings(module)
-    check_runs_on_import(module, bindings, "f", WHERE, cst.parse_expression("lambda item: sorted(item)"))
+    policy, _ = statement("KEY = 1")
+    policy.check_expressions(cst.parse_expression("lambda item: sorted(item)"))
     with pytest.raises(ActionError, match="would run on import"):
-        check_runs_on_import(module, bindings, "f", WHERE, cst.parse_expression("lambda d=load(): d"))
+        policy.check_expressions(cst.parse_expression("lambda d=load(): d"))
