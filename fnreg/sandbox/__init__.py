@@ -73,7 +73,9 @@ borrowed unused uid (40000-59999); directories that uid cannot reach (a Python u
   minimal /etc (passwd, group, hosts, loader cache, time zone; resolv.conf and certificates only
   with network), and of ``root`` only the package's ``__init__.py`` files and the toolset
   (``/sandbox``). The rest of the file system, the repository (task data, .git, .fnreg), the
-  user's home and the host's /tmp do not exist in the jail. / and /dev are read-only.
+  user's home and the host's /tmp do not exist in the jail. / and /dev are read-only. A Python
+  installed under /tmp (a venv in a scratch clone) keeps its path: its directories, and only
+  they, are bound read-only over the jail's and every session's private /tmp.
 - Per session: new user, pid, mount, ipc and uts namespaces, and a new network namespace without
   any interface unless the task set opts in (``[sandbox] network = true`` in task.toml; the run's
   results and report then say so). A fresh /proc shows only the session's processes; /tmp (cwd
