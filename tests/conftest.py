@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -16,6 +17,13 @@ from fnreg.testing.demo import DEMO_TASK
 from fnreg.testing.server import ChatServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# A shell script that starts the suite in the background (`.ci/run &`) makes it ignore SIGINT,
+# and an ignored signal is inherited by every process it starts: the tests that press Ctrl-C
+# on a real `fnreg` process would see nothing happen. A handler is not inherited through exec,
+# so installing Python's own makes those processes start with the default again.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
 
 
