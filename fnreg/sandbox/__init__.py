@@ -103,7 +103,9 @@ group and session folder (``fnreg-sandbox-*/sessions/``), as the user fnreg runs
   kill ends the run), and its files in /tmp and /dev/shm stay. Processes it starts are still
   killed at the session's end (the executor and supervisor are child subreapers, so double forks
   and new sessions come back to them), unless it kills its supervisor and the zygote first;
-  ``max_processes`` counts on top of the user's processes when the session starts.
+  ``max_processes`` counts on top of the user's processes when the session is first used
+  (RLIMIT_NPROC counts every task of the uid): any of them that end during the session (fnreg's
+  threads, the last session's processes still being reaped) leave room for as many more.
 - Both: no network isolation (loopback, Unix sockets, the internet); world-readable host files
   (task data, .git, .fnreg/cache.sqlite) can be read; world-writable folders (/run/lock, a
   1777 folder) written; /tmp is not size-capped (each file is, by ``file_size_bytes``); user

@@ -45,6 +45,10 @@ CONTAINED = "contained"
 # namespace); in process mode as an ordinary user counted on top of the user's processes when
 # the session starts, which may include the previous session's supervisor still exiting.
 BOUND = LIMITS.max_processes + 2
+# Process mode as an ordinary user: RLIMIT_NPROC counts every task of the uid, so the user's
+# tasks that end during the session (the corpus runner's threads, the last attempt's processes
+# still being reaped) leave room for as many more; measured up to 3 on a loaded machine.
+USER_PROCESS_BOUND = LIMITS.max_processes + 8
 NO_NET = "escapes: process mode does not isolate the network"
 READS = "escapes: process mode does not hide world-readable files"
 SAME_UID = "escapes: learned code runs as the user's own uid in process mode"
@@ -76,6 +80,8 @@ class Context:
     udp: list = field(default_factory=list)
     unix: list = field(default_factory=list)
     signals: list = field(default_factory=list)
+    #: Most processes a session may have started for the attempt to count as contained.
+    bound: int = BOUND
 
     @property
     def values(self) -> dict[str, str]:
@@ -734,7 +740,7 @@ ATTEMPTS = [
         "import os\nkids = 0\nfor _ in range(64):\n    try: pid = os.fork()\n    except OSError: break\n"
         "    if pid == 0:\n        b = bytearray(32 * 1024 * 1024); os.execvp('sleep', ['sleep', '77.$tag'])\n    kids += 1\nkids",
         lambda ctx, results: (
-            None if results[0].ok and int(results[0].value) <= BOUND else f"{results[0].value} children"
+            None if results[0].ok and int(results[0].value) <= ctx.bound else f"{results[0].value} children"
         ),
     ),
     Attempt(
@@ -745,7 +751,7 @@ ATTEMPTS = [
         "    if pid == 0: os.execvp('sleep', ['sleep', '77.$tag'])\n    n += 1\nn",
         both(
             lambda ctx, results: (
-                None if results[0].ok and int(results[0].value) <= BOUND else f"{results[0].value} forks"
+                None if results[0].ok and int(results[0].value) <= ctx.bound else f"{results[0].value} forks"
             ),
             survivors,
         ),
@@ -788,6 +794,8 @@ def run(mode: str) -> dict[str, dict]:
         path.chmod(0o644)
     ctx.staged_square = staged / "registry/math/square.py"
     ctx.code_root = "/sandbox" if mode == "jail" else str(staged)
+    if mode == "process" and os.getuid() != 0:
+        ctx.bound = USER_PROCESS_BOUND
     outcomes: dict[str, dict] = {}
     try:
         with Sandbox(staged, toolset="math", limits=LIMITS, mode=mode, size=1) as sandbox:
