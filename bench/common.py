@@ -226,7 +226,20 @@ def init_repo(path: Path) -> Path:
 
 
 @contextmanager
+def compile_bytecode() -> None:
+    """Compile fnreg's modules to ``__pycache__``, as ``pip install`` does for an installed package.
+
+    A cold ``python -m fnreg`` in an editable checkout would otherwise recompile every module
+    edited since its bytecode was written (on every run, under PYTHONDONTWRITEBYTECODE=1), and
+    the start-up and CLI rows would time the compiler, which no installed fnreg runs.
+    """
+    import compileall
+
+    compileall.compile_dir(REPO_ROOT / "fnreg", quiet=1)
+
+
 def scratch_context(quick: bool, verbose: bool = True) -> Iterator[Context]:
+    compile_bytecode()
     ctx = Context(quick=quick, verbose=verbose)
     try:
         yield ctx

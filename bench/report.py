@@ -63,7 +63,7 @@ def render_results(
         f"- **command**: `{command}`",
         f"- **date**: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}",
         f"- **machine**: {machine()}; {git_version()}",
-        f"- **code**: {fnreg_revision()}",
+        f"- **code**: {fnreg_revision()} (its bytecode compiled before timing, as `pip install` does)",
         f"- **run time**: {total_seconds:.0f} s" + (f"; load average (1 min) {load}" if load else ""),
         "- **targets missed**: " + ("not judged in a quick run" if quick else "; ".join(missed) if missed else "none"),
     ]

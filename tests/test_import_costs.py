@@ -80,6 +80,13 @@ def test_read_commands_load_no_parser_formatter_or_validator(applied_repo: Path,
     assert fnreg(applied_repo, *command) == []
 
 
+def test_the_log_opens_no_database(applied_repo: Path) -> None:
+    body = "from fnreg.main import main\nmain(['log', '--json'])\n"
+    code = PROBE.format(heavy=["sqlite3"], body=body)  # the schema cache is for listing, not history
+    proc = subprocess.run([sys.executable, "-c", code], cwd=applied_repo, capture_output=True, text=True, timeout=120)
+    assert "LOADED []" in proc.stderr, proc.stderr
+
+
 @pytest.mark.parametrize("command", [["list"], ["log"]])
 def test_plain_text_for_a_person_loads_nothing_heavy(applied_repo: Path, command: list[str]) -> None:
     assert fnreg(applied_repo, *command) == []  # lines cut to 80 columns by fnreg itself, not rich

@@ -13,11 +13,12 @@ touched it since, the files alone say whether the paths are clean (:meth:`Git.di
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import shutil
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import overload
@@ -64,12 +65,50 @@ def run_git(args: Sequence[str], *, cwd: Path, input: str | bytes | None = None,
     proc = _spawn(args, cwd=cwd, input=input, binary=binary)
     if proc.returncode != 0:
         stderr = proc.stderr.decode("utf-8", "replace") if binary else proc.stderr
-        lines = [line for line in stderr.strip().splitlines() if line.strip()]
         stdout = proc.stdout.decode("utf-8", "replace") if binary else proc.stdout
-        error = GitError(f"git {args[0]} failed: {lines[-1] if lines else f'exit status {proc.returncode}'}")
-        error.details = (stdout + stderr).strip() or None
-        raise error
+        raise _failure(args, proc.returncode, stdout, stderr)
     return proc.stdout if binary else proc.stdout.rstrip("\n")
+
+
+def stream_git(args: Sequence[str], *, cwd: Path, separator: str) -> Iterator[str]:
+    """``git <args>``'s stdout as text records ending in ``separator``, yielded while git still writes.
+
+    For long output (a history of thousands of commits): the caller parses one record while
+    git produces the next, instead of waiting for all of it. Failures are GitErrors, as in
+    :func:`run_git`, raised once git has exited.
+    """
+    import tempfile  # only here: a command that streams nothing does not pay for its import
+
+    with tempfile.TemporaryFile() as stderr:  # a file, not a pipe: git never blocks on it
+        try:
+            proc = subprocess.Popen(["git", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=stderr)
+        except OSError as exc:
+            if shutil.which("git") is None:
+                raise GitError(_NO_GIT) from None
+            raise GitError(f"git {args[0]} failed: {exc}") from None
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        pending = ""
+        try:
+            assert proc.stdout is not None
+            while chunk := proc.stdout.read1(1 << 16):
+                *records, pending = (pending + decoder.decode(chunk)).split(separator)
+                yield from records
+            pending += decoder.decode(b"", final=True)
+        finally:
+            proc.stdout.close()  # type: ignore[union-attr]
+            returncode = proc.wait()
+        if returncode != 0:
+            stderr.seek(0)
+            raise _failure(args, returncode, pending, stderr.read().decode("utf-8", "replace"))
+    if pending:
+        yield pending
+
+
+def _failure(args: Sequence[str], returncode: int, stdout: str, stderr: str) -> GitError:
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    error = GitError(f"git {args[0]} failed: {lines[-1] if lines else f'exit status {returncode}'}")
+    error.details = (stdout + stderr).strip() or None
+    return error
 
 
 def _spawn(
@@ -111,6 +150,11 @@ class CommitInfo:
     def trailer(self, key: str) -> str | None:
         """The last value of trailer ``key`` (any case), if present."""
         return self._last_values.get(key.lower())
+
+    @property
+    def last_values(self) -> Mapping[str, str]:
+        """Each trailer's last value by its lower-cased key: for reading many trailers of many commits."""
+        return self._last_values
 
     def trailer_values(self, key: str) -> list[str]:
         key = key.lower()
@@ -522,6 +566,12 @@ class Git:
         self, revisions: Sequence[str] = ("HEAD",), paths: Iterable[str] = (), *, max_count: int | None = None
     ) -> list[CommitInfo]:
         """Commits newest first, with their trailers parsed by git itself."""
+        return list(self.iter_log(revisions, paths, max_count=max_count))
+
+    def iter_log(
+        self, revisions: Sequence[str] = ("HEAD",), paths: Iterable[str] = (), *, max_count: int | None = None
+    ) -> Iterator[CommitInfo]:
+        """:meth:`log`, one commit at a time while git still walks the history."""
         fmt = _FIELD.join(["%H", "%P", "%ct", "%s", "%b", _TRAILERS]) + _RECORD
         args = ["log", f"--format={fmt}", *revisions]
         if max_count is not None:
@@ -530,12 +580,13 @@ class Git:
         if paths:
             args += ["--", *paths]
         try:
-            out = self.run(*args)
+            for record in stream_git(args, cwd=self.root, separator="\x1e"):
+                if record.strip("\n"):
+                    yield _parse_record(record)
         except GitError:
-            if self.head() is None:
-                return []
+            if self.head() is None:  # git found nothing to walk, so nothing was yielded
+                return
             raise
-        return [_parse_record(r) for r in out.split("\x1e") if r.strip("\n")]
 
     # ------------------------------------------------------------------ worktrees
 
@@ -559,13 +610,22 @@ def blob_id(data: bytes) -> str:
 def _parse_record(record: str) -> CommitInfo:
     # Only newlines are stripped: str.strip() would also eat the \x1f separators.
     sha, parents, timestamp, subject, body, trailer_text = record.strip("\n").split("\x1f")
-    pairs = (item.partition("\x1c") for item in trailer_text.split("\x1d") if item)
-    trailers = [(key, value) for key, sep, value in pairs if sep]
-    return CommitInfo(
+    trailers, last = [], {}
+    for item in trailer_text.split("\x1d"):
+        key, sep, value = item.partition("\x1c")
+        if sep:
+            trailers.append((key, value))
+            last[key.lower()] = value
+    # A history of 10,000 commits is parsed in one go: skip the frozen dataclass's __init__
+    # (a setattr per field) and fill the fields as __post_init__ would have.
+    commit = object.__new__(CommitInfo)
+    commit.__dict__.update(
         sha=sha,
         subject=subject,
         body=body.rstrip("\n"),
         trailers=tuple(trailers),
         parents=tuple(parents.split()),
         timestamp=int(timestamp or 0),
+        _last_values=last,
     )
+    return commit

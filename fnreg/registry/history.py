@@ -7,7 +7,7 @@ is in the subjects and trailers below (and in the notes the trainer attaches).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -40,6 +40,10 @@ BEST_VAL_SCORE = "Fnreg-Best-Val-Score"
 DECIDED_BY = "Fnreg-Decided-By"
 #: Why a run ended, in its best tag's message ("epochs", "early_stop", "budget").
 STOP = "Fnreg-Stop"
+
+_ROLLBACK_OF, _ACTION, _SPLIT, _SCORE, _VAL_SCORE, _EPOCH, _TOOLSET, _RUN = (
+    key.lower() for key in (ROLLBACK_OF, ACTION, SPLIT, SCORE, VAL_SCORE, EPOCH, TOOLSET, RUN)
+)
 
 EntryKind = Literal["action", "epoch", "test", "rollback", "other"]
 
@@ -154,37 +158,40 @@ class LogEntry:
         return self.commit.trailer(BEST) == "yes"
 
     def to_json(self) -> dict[str, Any]:
+        commit = self.commit
+        score, val_score = commit.last_values.get(_SCORE), commit.last_values.get(_VAL_SCORE)
         return {
-            "commit": self.sha,
+            "commit": commit.sha,
             "kind": self.kind,
-            "subject": self.subject,
+            "subject": commit.subject,
             "toolset": self.toolset,
             "run": self.run,
             "epoch": self.epoch,
-            "score": self.score,
-            "val_score": self.val_score,
+            "score": float(score) if score is not None else None,
+            "val_score": float(val_score) if val_score is not None else None,
             "tags": list(self.tags),
-            "trailers": self.commit.trailers,  # JSON writes the pairs as arrays
+            "trailers": commit.trailers,  # JSON writes the pairs as arrays
         }
 
 
 def classify(commit: CommitInfo, tags: Iterable[str] = ()) -> LogEntry:
-    if commit.trailer(ROLLBACK_OF):
+    values = commit.last_values  # read for every commit of a long history: one dict, no method calls
+    if _ROLLBACK_OF in values:
         kind: EntryKind = "rollback"
-    elif commit.trailer(ACTION):
+    elif _ACTION in values:
         kind = "action"
-    elif commit.trailer(SPLIT) == "test":
+    elif values.get(_SPLIT) == "test":
         kind = "test"
-    elif commit.trailer(SCORE):
+    elif _SCORE in values:
         kind = "epoch"
     else:
         kind = "other"
-    epoch = commit.trailer(EPOCH)
+    epoch = values.get(_EPOCH)
     return LogEntry(
         commit=commit,
         kind=kind,
-        toolset=commit.trailer(TOOLSET),
-        run=commit.trailer(RUN),
+        toolset=values.get(_TOOLSET),
+        run=values.get(_RUN),
         epoch=int(epoch) if epoch and epoch.isdigit() else None,
         tags=tuple(tags),
     )
@@ -194,20 +201,25 @@ def read_log(
     git: Git, revisions: Sequence[str] = ("HEAD",), *, toolset: str | None = None, run: str | None = None
 ) -> list[LogEntry]:
     """fnreg's commits reachable from ``revisions``, newest first."""
+    return list(iter_log(git, revisions, toolset=toolset, run=run))
+
+
+def iter_log(
+    git: Git, revisions: Sequence[str] = ("HEAD",), *, toolset: str | None = None, run: str | None = None
+) -> Iterator[LogEntry]:
+    """:func:`read_log`, one entry at a time while git still walks the history."""
     tags_by_commit: dict[str, list[str]] = {}
     for tag, sha in git.tags("fnreg").items():
         tags_by_commit.setdefault(sha, []).append(tag)
-    entries = []
-    for commit in git.log(revisions):
-        if commit.trailer(TOOLSET) is None:
+    for commit in git.iter_log(revisions):
+        if _TOOLSET not in commit.last_values:
             continue
         entry = classify(commit, tags_by_commit.get(commit.sha, ()))
         if toolset is not None and entry.toolset != toolset:
             continue
         if run is not None and entry.run != run:
             continue
-        entries.append(entry)
-    return entries
+        yield entry
 
 
 def training_record(commit: CommitInfo) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from fnreg.errors import ActionError, GitError, InputError
 from fnreg.registry.actions import Action, parse_action
-from fnreg.registry.derive_cache import DerivationCache, cache_key
 from fnreg.registry.git import Git, blob_id
-from fnreg.registry.history import RUN, TOOLSET, LogEntry, action_message, format_message, read_log
+from fnreg.registry.history import RUN, TOOLSET, LogEntry, action_message, format_message, iter_log
 from fnreg.registry.init_module import PACKAGE_INIT, build_init, is_generated_init
 from fnreg.registry.toolset import Toolset, check_toolset_name, is_function_module, load_toolset, name_list
 
 if TYPE_CHECKING:
     import black
 
+    from fnreg.registry.derive_cache import DerivationCache
     from fnreg.registry.module_builder import BuiltModule
 
 STATE_DIR = ".fnreg"
@@ -139,6 +139,8 @@ class Registry:
 
         Into ``.fnreg/`` where fnreg keeps state already; ``create``: make that folder if needed.
         """
+        from fnreg.registry.derive_cache import DerivationCache, cache_key  # SQLite: only where schemas are kept
+
         state = self.state_dir(create=create)
         if state.is_dir():
             DerivationCache(state / "cache" / "derived.sqlite").put_many(
@@ -147,6 +149,8 @@ class Registry:
 
     def _derivation_cache(self) -> DerivationCache | None:
         """The on-disk cache, where fnreg already keeps state (never creates .fnreg/ just to list)."""
+        from fnreg.registry.derive_cache import DerivationCache  # SQLite: `fnreg log` never needs it
+
         state = self.state_dir(create=False)
         return DerivationCache(state / "cache" / "derived.sqlite") if state.is_dir() else None
 
@@ -154,9 +158,15 @@ class Registry:
         self, *, toolset: str | None = None, run: str | None = None, revisions: list[str] | None = None
     ) -> list[LogEntry]:
         """fnreg's commits on HEAD and on every run branch, newest first."""
+        return list(self.iter_log(toolset=toolset, run=run, revisions=revisions))
+
+    def iter_log(
+        self, *, toolset: str | None = None, run: str | None = None, revisions: list[str] | None = None
+    ) -> Iterator[LogEntry]:
+        """:meth:`log`, one entry at a time while git still walks the history (for long ones)."""
         if revisions is None:
             revisions = (["HEAD"] if self.git.head() else []) + list(self.git.branches("fnreg"))
-        return read_log(self.git, revisions, toolset=toolset, run=run) if revisions else []
+        return iter_log(self.git, revisions, toolset=toolset, run=run) if revisions else iter(())
 
     def diff(self, ref1: str, ref2: str, toolset: str | None = None) -> dict[str, list[FunctionChange]]:
         """Functions added, revised and removed between two refs, per toolset."""

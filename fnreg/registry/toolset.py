@@ -15,11 +15,13 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fnreg.errors import InputError
-from fnreg.registry.derive_cache import DerivationCache, cache_key
 from fnreg.registry.derived import DerivedFunction, SchemaError
+
+if TYPE_CHECKING:
+    from fnreg.registry.derive_cache import DerivationCache
 
 _TOOLSET_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
@@ -160,6 +162,8 @@ def load_toolset(
 def _derive_all(
     sources: Mapping[str, str], base_path: str, cache: DerivationCache | None
 ) -> tuple[dict[str, DerivedFunction], dict[str, str]]:
+    from fnreg.registry.derive_cache import cache_key  # SQLite's module too: not for `fnreg log`
+
     keys = {func_name: cache_key(source, func_name) for func_name, source in sources.items()}
     stored = cache.get_many(keys.values()) if cache is not None else {}
     derived: dict[str, DerivedFunction] = {}

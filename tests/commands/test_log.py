@@ -63,3 +63,27 @@ def test_log_is_one_line_per_commit_in_80_columns(user_repo: Path) -> None:
         set(entry) == {"commit", "kind", "subject", "toolset", "run", "epoch", "score", "val_score", "tags", "trailers"}
         for entry in as_json
     )  # the keys as they were before this change to the human output (score and val_score: issue 15)
+
+
+def test_json_for_a_long_history_is_the_library_log_whole(git_repo: Path) -> None:
+    """Written while git walks the history, in batches: one valid array, every entry, in order."""
+    from fnreg.registry import Registry
+    from fnreg.registry.history import epoch_message
+
+    stream = "".join(
+        f"commit refs/heads/fnreg/demo/long\ncommitter a <a@b> {1_700_000_000 + i} +0000\n"
+        f"data <<EOF\n{epoch_message('demo', 'long', i, score=i / 1000, tasks=4, best=False, decision='no_change')}EOF\n\n"
+        for i in range(700)  # more than two of the command's batches
+    )
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=git_repo, input=stream.encode(), check=True)
+    shown = subprocess.run(
+        [sys.executable, "-m", "fnreg", "log", "--json", "--run", "long"], cwd=git_repo, capture_output=True
+    )
+    assert shown.returncode == 0, shown.stderr
+    as_json = json.loads(shown.stdout)
+    assert as_json == [json.loads(json.dumps(e.to_json())) for e in Registry(git_repo).log(run="long")]
+    assert [entry["epoch"] for entry in as_json] == list(range(699, -1, -1))
+    nothing = subprocess.run(
+        [sys.executable, "-m", "fnreg", "log", "--json", "--run", "none"], cwd=git_repo, capture_output=True
+    )
+    assert nothing.returncode == 0 and json.loads(nothing.stdout) == []

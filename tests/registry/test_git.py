@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fnreg.errors import GitError
-from fnreg.registry.git import Git, blob_id, run_git
+from fnreg.registry.git import Git, blob_id, run_git, stream_git
 from tests.conftest import git
 
 
@@ -204,6 +204,34 @@ def test_log_parses_trailers_by_git_and_keeps_separator_like_characters(git_repo
     assert commit.sha == sha and commit.subject == "subject \x1d with odd bytes" and commit.body.startswith("body line")
     assert commit.trailer("fnreg-run") == "r1" and commit.trailer_values("Fnreg-Rollback-Of") == ["a", "b"]
     assert commit.trailer("Fnreg-Rollback-Of") == "b" and commit.trailer("Missing") is None
+
+
+def test_a_long_history_streams_whole_records_across_read_boundaries(git_repo: Path) -> None:
+    repo = Git(git_repo)
+    # Multi-byte text, so a 64 KiB read ends inside a character as well as inside a record.
+    subjects = [f"commit {i} é{'ü' * (i % 97)}" for i in range(600)]
+    stream = "".join(
+        f"commit refs/heads/long\ncommitter a <a@b> {1_700_000_000 + i} +0000\ndata <<EOF\n{s}\n\nFnreg-Run: r\nEOF\n\n"
+        for i, s in enumerate(subjects)
+    )
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=git_repo, input=stream.encode(), check=True)
+    commits = repo.log(["long"])
+    assert [c.subject for c in commits] == subjects[::-1]
+    assert all(c.trailer("Fnreg-Run") == "r" for c in commits)
+
+
+def test_a_failing_stream_is_a_git_error_with_gits_own_words(git_repo: Path) -> None:
+    with pytest.raises(GitError, match="git log failed: fatal: bad revision 'no-such-branch'"):
+        list(stream_git(["log", "no-such-branch", "--"], cwd=git_repo, separator="\n"))
+
+
+def test_a_stream_left_early_ends_its_git(git_repo: Path) -> None:
+    for i in range(50):
+        Git(git_repo).commit_empty(f"c{i}\n")
+    records = stream_git(["log", "--format=%H%x1e"], cwd=git_repo, separator="\x1e")
+    first = next(records)
+    records.close()  # the caller stops reading: git's pipe closes, and git is waited for
+    assert len(first.strip()) == 40
 
 
 # ----------------------------------------------------------------------------- dirty paths
