@@ -225,7 +225,6 @@ def init_repo(path: Path) -> Path:
     return path
 
 
-@contextmanager
 def compile_bytecode() -> None:
     """Compile fnreg's modules to ``__pycache__``, as ``pip install`` does for an installed package.
 
@@ -238,6 +237,7 @@ def compile_bytecode() -> None:
     compileall.compile_dir(REPO_ROOT / "fnreg", quiet=1)
 
 
+@contextmanager
 def scratch_context(quick: bool, verbose: bool = True) -> Iterator[Context]:
     compile_bytecode()
     ctx = Context(quick=quick, verbose=verbose)
