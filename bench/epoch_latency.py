@@ -80,7 +80,9 @@ def make_repo(ctx: Context, tasks: int) -> Path:
     git(repo, "commit", "--quiet", "-m", "task set")
     registry = Registry(repo)
     for proposal in (REVISE_V2, ADD_PERCENT):  # convert_units (both units) and percent_of
-        registry.apply({**proposal.arguments, "action": "add_function"}, toolset="latency")
+        applied = registry.apply({**proposal.arguments, "action": "add_function"}, toolset="latency")
+        # As training leaves them: the optimizer keeps each derived schema in .fnreg/.
+        registry.keep_derived(applied.module, create=True)
     return repo
 
 
@@ -144,7 +146,13 @@ def worker(repo: str, base_url: str, concurrency: int, kind: str = "jail") -> No
     tasks = task_set.split("train")
     settings = LLMSettings(base_url=base_url, model=MODEL_NAME, concurrency=concurrency, cache_path=None, max_retries=0)
     client = LLMClient(settings)
-    adapter = TaskSetAdapter(task_set, client, concurrency=concurrency, sandbox_mode=None if kind == "old" else kind)
+    adapter = TaskSetAdapter(
+        task_set,
+        client,
+        concurrency=concurrency,
+        sandbox_mode=None if kind == "old" else kind,
+        schema_cache=Registry(repo).derivation_cache(),  # as `fnreg eval` and `fnreg train` read the tools
+    )
     peak, done = [0], threading.Event()
 
     def sample() -> None:

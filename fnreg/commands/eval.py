@@ -97,6 +97,7 @@ def eval_command(
         package=registry.package,
         sandbox_mode=sandbox_setting(registry.root, sandbox_mode),
         sandbox_limits=sandbox_limits(registry.root),
+        schema_cache=registry.derivation_cache(),
     )
     times = samples or repeats
     if samples and temperature is None:

@@ -90,6 +90,7 @@ def review_command(ctx: click.Context, task: str, base: str, head: str | None, *
             concurrency=client.settings.concurrency,
             package=registry.package,
             sandbox_mode=sandbox_setting(registry.root, kwargs["sandbox_mode"]),
+            schema_cache=registry.derivation_cache(),
         )
         tasks = task_set.split(kwargs["split"])
         with client:

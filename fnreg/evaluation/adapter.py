@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fnreg.agents import AGENTS
 from fnreg.agents.base import Agent, AgentLimits
@@ -28,6 +28,9 @@ from fnreg.registry import Registry
 from fnreg.registry.toolset import Toolset, load_toolset
 from fnreg.sandbox import Limits, Sandbox
 from fnreg.sandbox.scratch import remove_scratch, scratch_directory, sweep_stale
+
+if TYPE_CHECKING:
+    from fnreg.registry.derive_cache import DerivationCache
 
 
 class Adapter(Protocol):
@@ -51,6 +54,9 @@ class TaskSetAdapter:
     model: str | None = None
     #: "jail", "process" or None (the jail where it starts); see :class:`fnreg.sandbox.Sandbox`.
     sandbox_mode: str | None = None
+    #: Derived schemas kept on disk (:meth:`fnreg.registry.Registry.derivation_cache`), so that
+    #: reading the tools of a trained toolset needs no parser; None derives every module.
+    schema_cache: DerivationCache | None = None
     #: How the last evaluation isolated learned code: ``{"mode": "jail", "network": False}``.
     sandbox_record: dict[str, Any] = field(default_factory=dict, init=False)
 
@@ -78,7 +84,8 @@ class TaskSetAdapter:
         """The toolset's functions in ``checkout``, read from source."""
         folder = checkout / self.package / self.task_set.toolset
         files = {p.name: p.read_bytes() for p in folder.glob("*.py")} if folder.is_dir() else {}
-        return load_toolset(self.task_set.toolset, files, f"{self.package}/{self.task_set.toolset}", None)
+        base = f"{self.package}/{self.task_set.toolset}"
+        return load_toolset(self.task_set.toolset, files, base, None, cache=self.schema_cache)
 
     def evaluate(self, checkout: Path, tasks: Sequence[Task]) -> Iterator[TaskResult]:
         stream = self.evaluate_repeats(checkout, tasks, 1)

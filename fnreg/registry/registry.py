@@ -111,9 +111,9 @@ class Registry:
         if ref is None:
             folder = self.root / base
             files = {p.name: p.read_bytes() for p in folder.glob("*.py")} if folder.is_dir() else {}
-            return load_toolset(name, files, base, None, cache=self._derivation_cache())
+            return load_toolset(name, files, base, None, cache=self.derivation_cache())
         commit = self.git.resolve(ref)
-        return load_toolset(name, self.git.read_dir(commit, base), base, commit, cache=self._derivation_cache())
+        return load_toolset(name, self.git.read_dir(commit, base), base, commit, cache=self.derivation_cache())
 
     def has_module(self, toolset: str, name: str, ref: str | None = None) -> bool:
         """Whether toolset ``toolset`` has a module ``name.py`` at ``ref`` (None: the working tree), unread."""
@@ -147,8 +147,12 @@ class Registry:
                 {cache_key(module.source, module.name): module.derived}
             )
 
-    def _derivation_cache(self) -> DerivationCache | None:
-        """The on-disk cache, where fnreg already keeps state (never creates .fnreg/ just to list)."""
+    def derivation_cache(self) -> DerivationCache | None:
+        """Derived schemas kept on disk, where fnreg already keeps state (never creates .fnreg/ just to list).
+
+        An evaluation of this repository's toolset reads its tools through it too
+        (:attr:`fnreg.evaluation.TaskSetAdapter.schema_cache`): no parser for known content.
+        """
         from fnreg.registry.derive_cache import DerivationCache  # SQLite: `fnreg log` never needs it
 
         state = self.state_dir(create=False)

@@ -234,16 +234,39 @@ class _Zygote:
         except OSError:
             pass
         self._socket.close()
-        try:
-            self._proc.wait(timeout=SHUTDOWN_SECONDS)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self._proc.pid, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._proc.wait(timeout=SHUTDOWN_SECONDS)
-        except AttributeError:
-            pass  # never started
+        proc = getattr(self, "_proc", None)
+        if proc is not None:  # else it never started
+            if not _wait_for_exit(proc, SHUTDOWN_SECONDS):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                _wait_for_exit(proc, SHUTDOWN_SECONDS)
         self._log.close()
+
+
+def _wait_for_exit(proc: subprocess.Popen, timeout: float) -> bool:
+    """Wait up to ``timeout`` for ``proc`` to end and reap it; False if it is still running.
+
+    Through a pidfd where there is one (Linux 5.3+), so the wait ends when the process does:
+    ``Popen.wait(timeout)`` polls with sleeps of up to 50 ms, and every evaluation closes a pool.
+    """
+    if proc.poll() is not None:  # ended and reaped: its pid may belong to another process now
+        return True
+    try:
+        fd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):  # no pidfds here
+        try:
+            proc.wait(timeout=timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+    try:
+        ready, _, _ = select.select([fd], [], [], timeout)
+    finally:
+        os.close(fd)
+    if not ready:
+        return False
+    proc.wait()
+    return True
 
 
 def _tail(path: Path) -> str:

@@ -138,6 +138,7 @@ def prepare_run(
         agent_limits=options.agent_limits,
         sandbox_mode=options.sandbox,
         sandbox_limits=sandbox_limits(main.root),
+        schema_cache=main.derivation_cache(),
     )
     optimizer = AgentOptimizer(
         client,
