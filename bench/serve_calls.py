@@ -36,6 +36,7 @@ TITLE = "Serving a learned function over MCP"
 ADD = 'def add(a: int, b: int) -> int:\n    """Add two integers."""\n    return a + b\n'
 TARGET_SECONDS = 0.001
 MODES = {"2025-11-25 (handshake)": "legacy", "2026-07-28 (default)": "auto"}
+BARE = "bare MCP server, no sandbox (bench/bare_mcp_server.py), 2026-07-28"
 
 
 def make_repo(ctx: Context) -> Path:
@@ -61,6 +62,8 @@ async def measure(repo: Path, calls: int) -> dict[str, list[float]]:
     parameters = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
     results: dict[str, list[float]] = {"direct sandbox call (session per call)": []}
     results |= {f"MCP over stdio, {label}": [] for label in MODES}
+    results[BARE] = []
+    bare = StdioServerParameters(command=sys.executable, args=["-m", "bench.bare_mcp_server"], env=_bench_env())
     with Sandbox(repo, toolset="demo", size=1) as sandbox:
 
         def direct() -> None:
@@ -69,7 +72,8 @@ async def measure(repo: Path, calls: int) -> dict[str, list[float]]:
 
         with open(os.devnull, "w") as quiet:  # the servers' start and stop lines are not results
             clients = [Client(stdio_client(parameters, errlog=quiet), mode=mode) for mode in MODES.values()]
-            async with clients[0], clients[1]:
+            clients.append(Client(stdio_client(bare, errlog=quiet)))  # the SDK's default mode
+            async with clients[0], clients[1], clients[2]:
                 await _rounds(clients, direct, calls, results)
     return results
 
@@ -94,9 +98,16 @@ async def _rounds(
                 series.append(seconds)
 
 
+def _bench_env() -> dict[str, str]:
+    """This environment, with the repository on the path (``python -m bench.bare_mcp_server``)."""
+    root = str(Path(__file__).resolve().parent.parent)
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([root, path]) if path else root}
+
+
 def run(ctx: Context) -> Section:
     calls = ctx.pick(1000, 20)
-    ctx.log(f"serve calls: {calls} rounds of direct + 2 MCP calls")
+    ctx.log(f"serve calls: {calls} rounds of direct + 3 MCP calls")
     results = anyio.run(measure, make_repo(ctx), calls)
     direct = results["direct sandbox call (session per call)"]
     section = Section(TITLE)
@@ -113,6 +124,19 @@ def run(ctx: Context) -> Section:
                 overhead <= TARGET_SECONDS,
             )
         )
+    floor = median(results[BARE])
+    section.rows.append(
+        Row(
+            "one call of add(1, 2) to a bare MCP server (same SDK and stdio transport, answered in-process, "
+            "no sandbox): the protocol's own floor",
+            ms(floor, 3),
+            "— (what any MCP call costs on this machine)",
+            "",
+            "",
+            None,
+        )
+    )
+    default = median(results[f"MCP over stdio, {list(MODES)[-1]}"]) - median(direct)
     section.details = "\n\n".join(
         [
             table(
@@ -121,11 +145,17 @@ def run(ctx: Context) -> Section:
             ),
             "One server per protocol version, each with one sandbox worker, and one direct `Sandbox` with one "
             "worker, all started before timing; each round times one direct call, then one call through each "
-            "server, so all three share the machine's load at that moment. Both sides run a fresh sandbox "
+            "server, so all of them share the machine's load at that moment. Both sides run a fresh sandbox "
             "session per call (take the worker, call, reset), as `fnreg serve` does for every call. The MCP "
             "side includes the client: the SDK's `Client` over `mcp.client.stdio` with its default settings, "
             "which validates the structured result against the tool's output schema. "
             f"{'As root, workers drop to a dedicated uid.' if os.geteuid() == 0 else 'Workers run as the current user.'}",
+            "The bare server (`bench/bare_mcp_server.py`) is timed in the same rounds: the MCP SDK's low-level server "
+            "on fnreg's stdio transport, answering `add` in its own process. Its round trip is part of every MCP "
+            f"call here, so of the default protocol's overhead (+{ms(default, 3)}) at most "
+            f"+{ms(max(0.0, default - floor), 3)} is fnreg's own: the argument check, the hand-off to a thread and "
+            "back, and the sandbox session seen from a server process (whose next session is prepared while the "
+            "reply goes out).",
         ]
     )
     return section
