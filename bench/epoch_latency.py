@@ -2,7 +2,8 @@
 
 Sandbox v2 (a zygote per pool, a forked session per task; the jail where it starts) side by side
 with the previous pool (a warm worker subprocess per pool slot, all booted at the start; taken
-from git by ``bench/old_pool.py``) in the same run, and v2 in process mode at 16 and 64.
+from git by ``bench/old_pool.py``) in the same run, v2 in process mode at 16 and 64, and the floor:
+the same evaluation with no isolation at all (the demo functions called in-process).
 
 A throw-away repository holds a generated demo-like task set (100 unit conversions and
 percentages) and a toolset with two learned functions (``convert_units``, ``percent_of``).
@@ -22,6 +23,8 @@ the best schedule, and both ratios are shown.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import os
 import resource
@@ -29,10 +32,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench.common import Context, Row, Section, git, init_repo, ratio, secs, standalone, table
 from fnreg.registry import Registry
+from fnreg.sandbox import ExecResult
 from fnreg.testing.scripted_model import MODEL_NAME, scripted_policy
 from fnreg.testing.scripted_optimizer import ADD_PERCENT, REVISE_V2
 from fnreg.testing.server import ChatServer
@@ -128,10 +133,49 @@ def peak_rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+class InProcessTools:
+    """No isolation at all: the generated demo functions called in the evaluating process.
+
+    Only for this benchmark's own trusted code, to measure the harness's floor (the scripted
+    LLM's HTTP round trips, the agents, the evaluator, the threads) on this machine. fnreg itself
+    never runs learned code in its own process.
+    """
+
+    def __init__(self, root: Path, *, package: str, toolset: str | None, **_: object) -> None:
+        self.root, self.package, self.toolset = root, package, toolset
+        self.mode, self.network = "none (in-process)", False
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[InProcessTools]:
+        yield self
+
+    def call_function(self, name: str, arguments: dict) -> ExecResult:
+        if str(self.root) not in sys.path:
+            sys.path.insert(0, str(self.root))
+        function = getattr(importlib.import_module(f"{self.package}.{self.toolset}.{name}"), name)
+        started = time.perf_counter()
+        try:
+            value = function(**arguments)
+        except Exception as exc:  # noqa: BLE001 - reported to the agent as the sandbox would
+            return ExecResult(False, "", None, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
+        text = value if isinstance(value, str) else json.dumps(value)
+        return ExecResult(True, "", text, None, time.perf_counter() - started)
+
+    def run_python(self, code: str) -> ExecResult:
+        raise RuntimeError("the in-process floor runs only the toolset's functions")
+
+    def __enter__(self) -> InProcessTools:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+
 def worker(repo: str, base_url: str, concurrency: int, kind: str = "jail") -> None:
     """Evaluate the training split once; print wall time, verdicts and memory peaks as JSON.
 
-    ``kind``: "jail" or "process" (sandbox v2), or "old" (the previous pool).
+    ``kind``: "jail" or "process" (sandbox v2), "old" (the previous pool), or "none" (no isolation:
+    :class:`InProcessTools`, the floor).
     """
     from fnreg.evaluation import TaskSetAdapter, load_task_set
     from fnreg.llm import LLMClient, LLMSettings
@@ -141,6 +185,10 @@ def worker(repo: str, base_url: str, concurrency: int, kind: str = "jail") -> No
         from bench.old_pool import old_sandbox_class
 
         adapter_module.Sandbox = old_sandbox_class()  # type: ignore[misc]
+    elif kind == "none":
+        import fnreg.evaluation.adapter as adapter_module
+
+        adapter_module.Sandbox = InProcessTools  # type: ignore[misc]
 
     task_set = load_task_set("latency", Path(repo))
     tasks = task_set.split("train")
@@ -150,7 +198,7 @@ def worker(repo: str, base_url: str, concurrency: int, kind: str = "jail") -> No
         task_set,
         client,
         concurrency=concurrency,
-        sandbox_mode=None if kind == "old" else kind,
+        sandbox_mode=kind if kind in ("jail", "process") else None,
         schema_cache=Registry(repo).derivation_cache(),  # as `fnreg eval` and `fnreg train` read the tools
     )
     peak, done = [0], threading.Event()
@@ -227,6 +275,7 @@ def run(ctx: Context) -> Section:
     old = extract(ctx.scratch("old-pool"))
     plan = [(c, new_kind) for c in levels] + [(c, "old") for c in levels]
     plan += [(c, "process") for c in ctx.pick([16, 64], [4]) if new_kind != "process"]
+    plan += [(c, "none") for c in ctx.pick([16, 64], [4])]
     measured: dict[tuple[int, str], dict] = {}
     with ChatServer(policy=scripted_policy, latency=latency, model_names=(MODEL_NAME,)) as server:
         for concurrency, kind in plan:
@@ -252,9 +301,20 @@ def run(ctx: Context) -> Section:
                 (new["wall"] <= target * ideal) if target else None,
             )
         )
+        floor = measured.get((concurrency, "none"))
+        if floor is not None:
+            section.rows.append(
+                Row(
+                    "… the same with no isolation at all (the demo functions called in-process): "
+                    "the harness's floor on this machine",
+                    secs(floor["wall"]),
+                    f"ideal {secs(ideal)}",
+                    f"{ratio(floor['wall'], ideal, 2)} of ideal",
+                )
+            )
     rows = []
     sequential = measured[(levels[0], new_kind)]["wall"]
-    names = {"jail": "v2, jail", "process": "v2, process mode", "old": "previous pool"}
+    names = {"jail": "v2, jail", "process": "v2, process mode", "old": "previous pool", "none": "none (the floor)"}
     for (concurrency, kind), m in sorted(measured.items(), key=lambda item: (item[0][0], item[0][1] != new_kind)):
         naive = m["calls"] * latency / concurrency
         rows.append(
@@ -295,14 +355,19 @@ def run(ctx: Context) -> Section:
                 rows,
             ),
             "Wall time is `TaskSetAdapter.evaluate` from call to last result, sandbox start-up included (a pool of "
-            "min(concurrency, 64) sessions); start-up is the time from the call to the first LLM request: copying "
-            "the toolset and starting the pool (v2: the jail and its zygote, which then prepares sessions in the "
-            "background; the previous pool: every worker subprocess). Ideal = the best schedule, "
+            "min(concurrency, 64) sessions); start-up is the time from the call to the first LLM request: reading "
+            "the toolset's tools (through the schemas kept in .fnreg/, as training leaves them), copying the "
+            "toolset and starting the pool (v2 starts the jail and its zygote in the background, during the first "
+            "LLM turn; the previous pool boots every worker subprocess first). Ideal = the best schedule, "
             f"ceil({tasks} / c) × 2 × latency ({', '.join(f'c={c}: {secs(-(-tasks // c) * 2 * latency)}' for c in levels)}); "
             "`calls × latency / c` is shown too: for c = 64 it is below what any schedule of "
             f"{tasks} two-turn tasks can reach. Memory: the evaluating process's peak RSS (`VmHWM`; a fresh process "
             "per measurement), and the summed RSS of the process and its descendants from /proc, sampled every "
-            "0.25 s (the jail's processes are descendants too).",
+            "0.25 s (the jail's processes are descendants too). "
+            "The floor (`none`): the same evaluation with the two demo functions called in the evaluating process, "
+            "no isolation at all (`InProcessTools`, this benchmark's own trusted code only): what the scripted "
+            "LLM's round trips, the agents, the evaluator and the threads cost on this machine; a sandbox can "
+            "only add to it.",
         ]
     )
     return section
