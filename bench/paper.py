@@ -47,11 +47,10 @@ from fnreg.evaluation.tasks import TaskSet
 from fnreg.llm import LLMClient, LLMSettings, Usage, llm_settings
 from fnreg.registry import Git, Registry
 from fnreg.registry.history import format_message
-from fnreg.sandbox.config import sandbox_limits
 from fnreg.training import TrainConfig, prepare_run, project_run, settings_from_project
 from fnreg.training.config import PAPER_PROTOCOL
 from fnreg.training.events import EpochFinished, RunFinished
-from fnreg.training.launch import RunOptions, agent_tools
+from fnreg.training.launch import RunOptions, agent_tools, evaluation_adapter
 from fnreg.training.state import load_state
 
 MATH_TYPES = (
@@ -315,7 +314,6 @@ def llm_for(settings: Settings, repo: Path, args: argparse.Namespace, cell: Cell
 def run_cell(cell: Cell, settings: Settings, repo: Path, args: argparse.Namespace) -> Outcome:
     """Train, then evaluate baseline, trained and compute-matched on the test split."""
     task_set = task_set_for(cell, settings, repo)
-    sandbox = None if args.sandbox == "auto" else args.sandbox
     config, options = schedule(settings, repo, cell, args.sandbox, args.concurrency)
     client = LLMClient(llm_for(settings, repo, args, cell))
     try:
@@ -330,15 +328,7 @@ def run_cell(cell: Cell, settings: Settings, repo: Path, args: argparse.Namespac
         training = client.usage.snapshot()
         main = Registry(repo)
         state = load_state(main.git, finished.branch, cell.key)
-        adapter = TaskSetAdapter(
-            task_set,
-            client,
-            concurrency=options.concurrency,
-            package=main.package,
-            agent_limits=options.agent_limits,
-            sandbox_mode=sandbox,
-            sandbox_limits=sandbox_limits(repo),
-        )
+        adapter = evaluation_adapter(main, task_set, client, options)  # as the run evaluated
         tasks = task_set.split("test")
         baseline = _evaluate(main, adapter, tasks, state.start, settings.repeats)
         trained = (

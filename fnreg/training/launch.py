@@ -130,16 +130,7 @@ def prepare_run(
     else:
         workspace = Workspace.new(main, task_set.toolset, run=run)
     client = client or LLMClient(llm)
-    adapter = TaskSetAdapter(
-        task_set,
-        client,
-        concurrency=options.concurrency,
-        package=main.package,
-        agent_limits=options.agent_limits,
-        sandbox_mode=options.sandbox,
-        sandbox_limits=sandbox_limits(main.root),
-        schema_cache=main.derivation_cache(),
-    )
+    adapter = evaluation_adapter(main, task_set, client, options)
     optimizer = AgentOptimizer(
         client,
         max_actions=options.max_actions,
@@ -149,6 +140,21 @@ def prepare_run(
         update=options.update,
     )
     return Trainer(workspace, task_set, adapter, optimizer, config, usage=client.usage)
+
+
+def evaluation_adapter(main: Registry, task_set: TaskSet, client: LLMClient, options: RunOptions) -> TaskSetAdapter:
+    """How a run evaluates its toolset: the options' concurrency, agent limits and sandbox,
+    the repository's sandbox limits and kept schemas."""
+    return TaskSetAdapter(
+        task_set,
+        client,
+        concurrency=options.concurrency,
+        package=main.package,
+        agent_limits=options.agent_limits,
+        sandbox_mode=options.sandbox,
+        sandbox_limits=sandbox_limits(main.root),
+        schema_cache=main.derivation_cache(),
+    )
 
 
 def check_settings(llm: LLMSettings, config: TrainConfig) -> None:
