@@ -13,6 +13,8 @@ import click
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from fnreg.evaluation import TaskSetAdapter
+    from fnreg.evaluation.tasks import TaskSet
     from fnreg.llm import LLMClient, LLMSettings
     from fnreg.registry import Registry
 
@@ -162,6 +164,23 @@ def sandbox_option(command):
         help="Isolation of learned code: jail (bubblewrap; an error where it cannot start), process, "
         "or auto: the jail where it starts (default; else [tool.fnreg] sandbox). See `fnreg doctor`.",
     )(command)
+
+
+def make_adapter(registry: Registry, task_set: TaskSet, client: LLMClient, sandbox_flag: str | None) -> TaskSetAdapter:
+    """How a command evaluates a task set in this repository: the client's concurrency, the
+    sandbox from the flag or the project, the project's sandbox limits and kept schemas."""
+    from fnreg.evaluation import TaskSetAdapter
+    from fnreg.sandbox.config import sandbox_limits
+
+    return TaskSetAdapter(
+        task_set,
+        client,
+        concurrency=client.settings.concurrency,
+        package=registry.package,
+        sandbox_mode=sandbox_setting(registry.root, sandbox_flag),
+        sandbox_limits=sandbox_limits(registry.root),
+        schema_cache=registry.derivation_cache(),
+    )
 
 
 def sandbox_setting(root: Path, flag: str | None) -> str | None:

@@ -12,20 +12,19 @@ from rich.console import Console
 from fnreg.commands.common import (
     console,
     llm_options,
+    make_adapter,
     make_client,
     open_registry,
     plural,
     pop_llm_options,
     print_json,
     sandbox_option,
-    sandbox_setting,
 )
 from fnreg.commands.display import TaskProgress, consistency_summary, eval_summary, repeats_summary
 from fnreg.errors import InputError
 from fnreg.evaluation import (
     EvalResult,
     TaskResult,
-    TaskSetAdapter,
     load_task_set,
     merge_results,
     shard,
@@ -33,7 +32,6 @@ from fnreg.evaluation import (
 )
 from fnreg.evaluation.consistency import vote
 from fnreg.evaluation.repeats import Repeats, collect
-from fnreg.sandbox.config import sandbox_limits
 
 #: Self-consistency samples at this temperature unless --temperature says otherwise (Wang et al. used 0.5-0.7).
 SELF_CONSISTENCY_TEMPERATURE = 0.7
@@ -90,15 +88,7 @@ def eval_command(
     if samples and repeats > 1:
         raise InputError("--self-consistency and --repeats go one at a time; give one of them")
     client = make_client(registry, pop_llm_options(kwargs))
-    adapter = TaskSetAdapter(
-        task_set,
-        client,
-        concurrency=client.settings.concurrency,
-        package=registry.package,
-        sandbox_mode=sandbox_setting(registry.root, sandbox_mode),
-        sandbox_limits=sandbox_limits(registry.root),
-        schema_cache=registry.derivation_cache(),
-    )
+    adapter = make_adapter(registry, task_set, client, sandbox_mode)
     times = samples or repeats
     if samples and temperature is None:
         temperature = SELF_CONSISTENCY_TEMPERATURE

@@ -10,16 +10,16 @@ from rich.console import Console
 
 from fnreg.commands.common import (
     llm_options,
+    make_adapter,
     make_client,
     open_registry,
     plural,
     pop_llm_options,
     sandbox_option,
-    sandbox_setting,
 )
 from fnreg.commands.display import TaskProgress
 from fnreg.errors import GitError, InputError
-from fnreg.evaluation import EvalResult, TaskSetAdapter, load_task_set, toolset_checkout
+from fnreg.evaluation import EvalResult, load_task_set, toolset_checkout
 from fnreg.evaluation.repeats import collect
 from fnreg.evaluation.review import Review, marker, render_review
 from fnreg.registry.history import training_record
@@ -84,14 +84,7 @@ def review_command(ctx: click.Context, task: str, base: str, head: str | None, *
     else:
         task_set.load_evaluator()  # a bad evaluator is refused before anything is made or spent
         client = make_client(registry, pop_llm_options(kwargs))
-        adapter = TaskSetAdapter(
-            task_set,
-            client,
-            concurrency=client.settings.concurrency,
-            package=registry.package,
-            sandbox_mode=sandbox_setting(registry.root, kwargs["sandbox_mode"]),
-            schema_cache=registry.derivation_cache(),
-        )
+        adapter = make_adapter(registry, task_set, client, kwargs["sandbox_mode"])
         tasks = task_set.split(kwargs["split"])
         with client:
             repeats = {
