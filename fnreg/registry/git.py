@@ -83,9 +83,7 @@ def stream_git(args: Sequence[str], *, cwd: Path, separator: str) -> Iterator[st
         try:
             proc = subprocess.Popen(["git", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=stderr)
         except OSError as exc:
-            if shutil.which("git") is None:
-                raise GitError(_NO_GIT) from None
-            raise GitError(f"git {args[0]} failed: {exc}") from None
+            raise _not_started(args, exc) from None
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
         pending = ""
         try:
@@ -123,12 +121,15 @@ def _spawn(
             capture_output=True,
             **({} if binary else {"text": True, "encoding": "utf-8", "errors": "replace"}),
         )
-    except FileNotFoundError as exc:
-        if shutil.which("git") is None:
-            raise GitError(_NO_GIT) from None
-        raise GitError(f"git {args[0]} failed: {exc}") from None
     except OSError as exc:
-        raise GitError(f"git {args[0]} failed: {exc}") from None
+        raise _not_started(args, exc) from None
+
+
+def _not_started(args: Sequence[str], exc: OSError) -> GitError:
+    """Why git could not start: not installed (one line saying what to do), or the OS's reason."""
+    if isinstance(exc, FileNotFoundError) and shutil.which("git") is None:
+        return GitError(_NO_GIT)
+    return GitError(f"git {args[0]} failed: {exc}")
 
 
 @dataclass(frozen=True)
@@ -610,22 +611,13 @@ def blob_id(data: bytes) -> str:
 def _parse_record(record: str) -> CommitInfo:
     # Only newlines are stripped: str.strip() would also eat the \x1f separators.
     sha, parents, timestamp, subject, body, trailer_text = record.strip("\n").split("\x1f")
-    trailers, last = [], {}
-    for item in trailer_text.split("\x1d"):
-        key, sep, value = item.partition("\x1c")
-        if sep:
-            trailers.append((key, value))
-            last[key.lower()] = value
-    # A history of 10,000 commits is parsed in one go: skip the frozen dataclass's __init__
-    # (a setattr per field) and fill the fields as __post_init__ would have.
-    commit = object.__new__(CommitInfo)
-    commit.__dict__.update(
+    pairs = (item.partition("\x1c") for item in trailer_text.split("\x1d") if item)
+    trailers = [(key, value) for key, sep, value in pairs if sep]
+    return CommitInfo(
         sha=sha,
         subject=subject,
         body=body.rstrip("\n"),
         trailers=tuple(trailers),
         parents=tuple(parents.split()),
         timestamp=int(timestamp or 0),
-        _last_values=last,
     )
-    return commit

@@ -145,12 +145,12 @@ class LogEntry:
 
     @property
     def score(self) -> float | None:
-        value = self.commit.trailer(SCORE)
+        value = self.commit.last_values.get(_SCORE)
         return float(value) if value is not None else None
 
     @property
     def val_score(self) -> float | None:
-        value = self.commit.trailer(VAL_SCORE)
+        value = self.commit.last_values.get(_VAL_SCORE)
         return float(value) if value is not None else None
 
     @property
@@ -158,19 +158,17 @@ class LogEntry:
         return self.commit.trailer(BEST) == "yes"
 
     def to_json(self) -> dict[str, Any]:
-        commit = self.commit
-        score, val_score = commit.last_values.get(_SCORE), commit.last_values.get(_VAL_SCORE)
         return {
-            "commit": commit.sha,
+            "commit": self.sha,
             "kind": self.kind,
-            "subject": commit.subject,
+            "subject": self.subject,
             "toolset": self.toolset,
             "run": self.run,
             "epoch": self.epoch,
-            "score": float(score) if score is not None else None,
-            "val_score": float(val_score) if val_score is not None else None,
+            "score": self.score,
+            "val_score": self.val_score,
             "tags": list(self.tags),
-            "trailers": commit.trailers,  # JSON writes the pairs as arrays
+            "trailers": self.commit.trailers,  # JSON writes the pairs as arrays
         }
 
 
