@@ -29,7 +29,7 @@ import anyio
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from bench.common import Context, Row, Section, git, init_repo, median, ms, p95, standalone, table
+from bench.common import REPO_ROOT, Context, Row, Section, git, init_repo, median, ms, p95, standalone, table
 from fnreg.sandbox import Sandbox
 
 TITLE = "Serving a learned function over MCP"
@@ -63,7 +63,11 @@ async def measure(repo: Path, calls: int) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {"direct sandbox call (session per call)": []}
     results |= {f"MCP over stdio, {label}": [] for label in MODES}
     results[BARE] = []
-    bare = StdioServerParameters(command=sys.executable, args=["-m", "bench.bare_mcp_server"], env=_bench_env())
+    bare = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "bench.bare_mcp_server"],
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},  # as the other benchmarks start their helpers
+    )
     with Sandbox(repo, toolset="demo", size=1) as sandbox:
 
         def direct() -> None:
@@ -96,13 +100,6 @@ async def _rounds(
         if round_ >= 5:
             for series, seconds in zip(results.values(), timed):
                 series.append(seconds)
-
-
-def _bench_env() -> dict[str, str]:
-    """This environment, with the repository on the path (``python -m bench.bare_mcp_server``)."""
-    root = str(Path(__file__).resolve().parent.parent)
-    path = os.environ.get("PYTHONPATH")
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([root, path]) if path else root}
 
 
 def run(ctx: Context) -> Section:
