@@ -234,7 +234,9 @@ def test_a_python_installed_under_tmp_runs_in_the_jail(root: Path, tmp_path: Pat
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = str(venv / "bin" / "python")
-    (venv / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages" / "installed_here.py").write_text("VALUE = 42\n")
+    (
+        venv / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages" / "installed_here.py"
+    ).write_text("VALUE = 42\n")
     venv.chmod(0o755)
     with Sandbox(root, toolset="demo", limits=QUICK, mode="jail", python=python) as sandbox:
         for _ in range(2):  # every session has a fresh /tmp, and still sees the installation

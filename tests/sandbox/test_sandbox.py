@@ -23,6 +23,7 @@ import pytest
 from fnreg.errors import SandboxError
 from fnreg.sandbox import DEFAULT_ENV_ALLOW, ExecResult, Limits, Sandbox
 from fnreg.sandbox.jail import jail_support
+from tests.processes import descendants, process_gone
 
 AS_ROOT = os.geteuid() == 0
 root_only = pytest.mark.skipif(not AS_ROOT, reason="file permissions only protect when fnreg runs as root")
@@ -105,15 +106,6 @@ def write_function(root: Path, name: str, source: str) -> Path:
 def call(sandbox: Sandbox, name: str, **arguments: object) -> ExecResult:
     with sandbox.session() as session:
         return session.call_function(name, arguments)
-
-
-def process_gone(pid: int) -> bool:
-    """True once ``pid`` has ended (a zombie counts: some inits never reap orphans)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return True
-    return "State:\tZ" in status
 
 
 # -- ordinary calls ----------------------------------------------------------------------------
@@ -302,45 +294,17 @@ def test_processes_escaping_a_timed_out_worker_end_with_the_sandbox(root: Path, 
             assert gone(tag)  # killed with the timed-out worker, not only at the session's end
 
 
-def _descendants(pid: int) -> set[int]:
-    """Every live process below ``pid`` (zombies excluded), from /proc."""
-    children: dict[int, list[int]] = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if fields[0] != "Z":
-            children.setdefault(int(fields[1]), []).append(int(name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
 @linux_only
 def test_closing_a_pool_ends_its_prepared_sessions_before_it_returns(root: Path, mode: str) -> None:
-    before = _descendants(os.getpid())
+    before = descendants(os.getpid())
     sandbox = Sandbox(root, toolset="demo", size=4, mode=mode)
     with sandbox.session() as session:
         assert session.call_function("add", {"a": 1, "b": 2}).value == "3"
     time.sleep(0.5)  # the next sessions are prepared meanwhile: their processes exist
-    pool = _descendants(os.getpid()) - before
+    pool = descendants(os.getpid()) - before
     assert len(pool) >= 4  # the zygote (in the jail, bwrap too) and prepared sessions
     sandbox.close()
-    assert [pid for pid in pool if _alive(pid)] == []  # ended, not merely reparented away from us
-
-
-def _alive(pid: int) -> bool:
-    """True while ``pid`` is a live (not zombie) process."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
+    assert [pid for pid in pool if not process_gone(pid)] == []  # ended, not merely reparented away from us
 
 
 def test_cpu_limit_counts_per_call_and_stops_busy_loops(root: Path) -> None:

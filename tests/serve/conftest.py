@@ -127,25 +127,3 @@ def server_command(repo: Path, *args: str) -> list[str]:
 def server_env() -> dict[str, str]:
     """The environment a server subprocess gets: this one's, so git finds its identity settings."""
     return dict(os.environ)
-
-
-def process_gone(pid: int) -> bool:
-    """True once ``pid`` has ended (a zombie counts: some inits never reap orphans)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return True
-    return "State:\tZ" in status
-
-
-def descendants(pid: int) -> set[int]:
-    """Every process below ``pid``: its children (of all its threads), theirs, and so on."""
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            children = {int(child) for child in (task / "children").read_text().split()}
-        except (FileNotFoundError, ProcessLookupError, ValueError):
-            continue
-        for child in children - found:
-            found |= {child} | descendants(child)
-    return found

@@ -19,7 +19,8 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.conftest import git
-from tests.serve.conftest import descendants, fnreg_cli, process_gone, server_command, server_env
+from tests.processes import descendants, process_gone
+from tests.serve.conftest import fnreg_cli, server_command, server_env
 
 START_SECONDS = 60  # a loaded CI machine can be slow to import and start workers
 
